@@ -1,0 +1,193 @@
+/**
+ * One error class for every failure the guard reports, with the HTTP answer attached.
+ *
+ * Express's default error handler reads `status` and `headers` from an error passed to
+ * `next(err)`, so an app that adds nothing still answers exactly as RFC 6750 §3 says.
+ * `description` is for the client (short, never a token or secret); `cause` is for logs.
+ *
+ * @see [RFC 6750 §3 - The WWW-Authenticate Response Header Field](https://www.rfc-editor.org/rfc/rfc6750#section-3)
+ */
+
+/** The `error` codes this package can answer with; each is the registry string itself. */
+export type OAuthErrorCode =
+  /** RFC 6750 §3.1: malformed request (two tokens, bad syntax). 400. */
+  | 'invalid_request'
+  /** RFC 6750 §3.1: expired, revoked, malformed or otherwise invalid token. 401. */
+  | 'invalid_token'
+  /** RFC 6750 §3.1: the token is valid but lacks what the route needs. 403. */
+  | 'insufficient_scope'
+  /** The authorization server could not be reached to decide the token. 503. */
+  | 'temporarily_unavailable'
+  /** The guard or the authorization server is misconfigured. 500. */
+  | 'server_error'
+  /** No bearer credentials at all (RFC 6750 §3.1: the challenge carries no `error`). 401. */
+  | 'missing_token';
+
+/** Auth-params of one challenge, in the order they are rendered. `undefined` is left out. */
+export interface ChallengeParams {
+  error?: string | undefined;
+  error_description?: string | undefined;
+  scope?: string | undefined;
+  realm?: string | undefined;
+  resource_metadata?: string | undefined;
+  [param: string]: string | number | undefined;
+}
+
+/** What the guard knows about this API when it renders a challenge. */
+export interface ChallengeContext {
+  realm?: string | undefined;
+  resourceMetadata?: string | undefined;
+}
+
+export interface OAuthErrorInit {
+  status: number;
+  code: OAuthErrorCode;
+  description: string;
+  /** Challenge params beyond error/description, such as `scope`. */
+  challenge?: Omit<ChallengeParams, 'error' | 'error_description'>;
+  /** Seconds, for 503 answers. */
+  retryAfter?: number;
+  cause?: unknown;
+}
+
+const DESCRIPTION_LIMIT = 200;
+
+/**
+ * A failed authentication or authorization, ready to be answered.
+ *
+ * Pass it to `next(err)`: Express's default handler uses `status` and `headers`. A custom
+ * error handler should copy `err.headers` onto the response so the challenge survives.
+ *
+ * @example
+ * ```ts
+ * app.use((err, req, res, next) => {
+ *   if (!(err instanceof OAuthError)) return next(err);
+ *   res.set(err.headers).status(err.status).json({ error: err.code, error_description: err.description });
+ * });
+ * ```
+ */
+export class OAuthError extends Error {
+  override readonly name: string = 'OAuthError';
+  /** HTTP status: 400, 401, 403, 500 or 503. */
+  readonly status: number;
+  /** Alias of `status` for handlers that read `statusCode` (http-errors convention). */
+  readonly statusCode: number;
+  /** Stable machine-readable code; the RFC 6750 `error` value where one applies. */
+  readonly code: OAuthErrorCode;
+  /** Short client-facing reason, safe to send: never contains a token or a secret. */
+  readonly description: string;
+  /** Response headers to send: `WWW-Authenticate` for 4xx, `Retry-After` for 503. */
+  readonly headers: Record<string, string>;
+  /** Client errors may show their message; 5xx messages stay server-side (http-errors `expose`). */
+  readonly expose: boolean;
+  /** Challenge params for this error; the guard adds `realm` and `resource_metadata`. */
+  readonly challenge: ChallengeParams;
+  /** Seconds until retry is worth it, for 503. */
+  readonly retryAfter: number | undefined;
+
+  constructor(init: OAuthErrorInit) {
+    const description = sanitizeDescription(init.description);
+    super(description, init.cause === undefined ? undefined : { cause: init.cause });
+    this.status = init.status;
+    this.statusCode = init.status;
+    this.code = init.code;
+    this.description = description;
+    this.expose = init.status < 500;
+    this.retryAfter = init.retryAfter;
+    this.challenge =
+      init.code === 'missing_token'
+        ? { ...init.challenge }
+        : { error: init.code, error_description: description, ...init.challenge };
+    this.headers = {};
+    this.withContext({});
+  }
+
+  /**
+   * Renders `headers` for this API's realm and metadata URL. The guard calls it once per
+   * error; it is idempotent.
+   * @internal
+   */
+  withContext(context: ChallengeContext): this {
+    const headers = this.headers as Record<string, string>;
+    for (const key of Object.keys(headers)) delete headers[key];
+    if (this.status === 401 || this.status === 403 || this.status === 400) {
+      headers['WWW-Authenticate'] = renderChallenge('Bearer', {
+        ...this.challenge,
+        realm: context.realm,
+        resource_metadata: context.resourceMetadata,
+      });
+    }
+    if (this.status === 503) {
+      headers['Retry-After'] = String(Math.max(1, Math.ceil(this.retryAfter ?? 1)));
+    }
+    return this;
+  }
+}
+
+/** 400 `invalid_request`: the request itself is malformed. */
+export function invalidRequest(description: string, cause?: unknown): OAuthError {
+  return new OAuthError({ status: 400, code: 'invalid_request', description, cause });
+}
+
+/** 401 `invalid_token`: the token was decided and refused. */
+export function invalidToken(description: string, cause?: unknown): OAuthError {
+  return new OAuthError({ status: 401, code: 'invalid_token', description, cause });
+}
+
+/** 401 without an `error`: no bearer credentials were presented (RFC 6750 §3.1). */
+export function missingToken(): OAuthError {
+  return new OAuthError({ status: 401, code: 'missing_token', description: 'no bearer token' });
+}
+
+/** 403 `insufficient_scope`, naming every scope the route needs. */
+export function insufficientScope(needed: readonly string[], description: string): OAuthError {
+  return new OAuthError({
+    status: 403,
+    code: 'insufficient_scope',
+    description,
+    challenge: needed.length > 0 ? { scope: needed.join(' ') } : {},
+  });
+}
+
+/** 503 with `Retry-After`: the authorization server could not decide the token. */
+export function temporarilyUnavailable(
+  description: string,
+  retryAfter: number,
+  cause?: unknown,
+): OAuthError {
+  return new OAuthError({
+    status: 503,
+    code: 'temporarily_unavailable',
+    description,
+    retryAfter,
+    cause,
+  });
+}
+
+/** 500: configuration found wrong at run time (issuer mismatch, no metadata anywhere). */
+export function serverError(description: string, cause?: unknown): OAuthError {
+  return new OAuthError({ status: 500, code: 'server_error', description, cause });
+}
+
+/**
+ * Renders one challenge (RFC 7235 §2.1). The only place that quotes: `\` and `"` are
+ * escaped, characters RFC 6750 §3 does not allow in a quoted value are dropped, and
+ * parameters without a value are left out.
+ */
+export function renderChallenge(scheme: string, params: ChallengeParams): string {
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined || value === '') continue;
+    parts.push(typeof value === 'number' ? `${name}=${value}` : `${name}="${quote(value)}"`);
+  }
+  return parts.length === 0 ? scheme : `${scheme} ${parts.join(', ')}`;
+}
+
+function quote(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, '').replace(/[\\"]/g, '\\$&');
+}
+
+function sanitizeDescription(description: string): string {
+  const clean = description.replace(/[^\x20-\x7e]/g, ' ');
+  return clean.length > DESCRIPTION_LIMIT ? `${clean.slice(0, DESCRIPTION_LIMIT - 3)}...` : clean;
+}
