@@ -1,0 +1,71 @@
+/**
+ * The Express glue shared by both schemes: where the bytes come from, what happens after a
+ * scheme's verifier accepted them (parse, replay check), and what lands on `req`.
+ *
+ * A scheme only says how to verify (`telnyx.ts`, `standard.ts`); this file never looks at a
+ * signature. Errors go to `next(err)` as `WebhookError`s.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { nowSeconds } from './delivery-headers.js';
+import type { WebhookConfig } from './options.js';
+import { parseJsonBody } from './payload.js';
+import { prepareRawBody } from './raw-body.js';
+import { createReplayGuard, replayKey, replayTtlMs } from './replay.js';
+import type { WebhookDelivery, WebhookMiddleware, WebhookScheme } from './types.js';
+
+/** What a scheme's verifier returns once a signature verified. */
+export interface VerifiedDelivery {
+  readonly timestamp: number;
+  /** The delivery id when the scheme carries it in a header. */
+  readonly id?: string | undefined;
+  /** The exact bytes that were verified. */
+  readonly body: Buffer;
+}
+
+/** How one scheme verifies a delivery, framework-free. */
+export interface SchemeVerifier {
+  readonly scheme: WebhookScheme;
+  /**
+   * Checks headers, then reads the body with `readBody()`, then verifies the signature.
+   * `now` is in Unix seconds.
+   */
+  verify(headers: IncomingHttpHeaders, readBody: () => Promise<Buffer>, now: number): Promise<VerifiedDelivery>;
+  /** The delivery id found in the parsed payload, for schemes that carry it there. */
+  deliveryId?(payload: unknown): string | undefined;
+}
+
+type WebhookRequest = IncomingMessage & { body?: unknown; webhook?: WebhookDelivery };
+
+/** Builds the middleware for one scheme and one resolved configuration. */
+export function createWebhookMiddleware(config: WebhookConfig, verifier: SchemeVerifier): WebhookMiddleware {
+  const checkReplay = createReplayGuard(config);
+
+  async function accept(req: WebhookRequest, res: ServerResponse): Promise<void> {
+    const readBody = prepareRawBody(req, config.limit);
+    const now = nowSeconds();
+    const delivery = await verifier.verify(req.headers, readBody, now);
+    const payload = config.parseJson ? parseJsonBody(delivery.body) : delivery.body;
+    const id = delivery.id ?? verifier.deliveryId?.(payload);
+
+    const mark = await checkReplay(
+      replayKey(verifier.scheme, delivery.timestamp, id, delivery.body),
+      replayTtlMs(delivery.timestamp, config.tolerance, nowSeconds()),
+    );
+    // 'close' follows 'finish' too; unfinished means the sender never got an answer.
+    res.once('close', () => {
+      if (!res.writableFinished || res.statusCode >= 500) mark.release();
+    });
+
+    req.body = payload;
+    req.webhook = {
+      ...(id === undefined ? {} : { id }),
+      timestamp: delivery.timestamp,
+      scheme: verifier.scheme,
+      duplicate: mark.duplicate,
+    };
+  }
+
+  return function webhookMiddleware(req, res, next) {
+    accept(req, res).then(() => next(), next);
+  };
+}
