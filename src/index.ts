@@ -1,4 +1,18 @@
-export { OAuthError } from './errors.js';
-export type { OAuthErrorCode } from './errors.js';
+export { createGuard } from './guard.js';
+export type { Guard } from './guard.js';
+export type { AuthenticateOptions } from './express.js';
+export type { AuthInfo } from './auth-info.js';
+export { OAuthError, renderChallenge } from './errors.js';
+export type { OAuthErrorCode, ChallengeParams } from './errors.js';
+export { DEFAULTS } from './options.js';
+export type {
+  GuardOptions,
+  IntrospectionOptions,
+  IntrospectionAuth,
+  JwsAlgorithm,
+  TokenLocation,
+} from './options.js';
+export type { ProtectedResourceMetadata } from './metadata.js';
+export type { AuthorizationServerMetadata } from './discovery.js';
 export { memoryStore } from './store.js';
 export type { Store, MemoryStore, MemoryStoreOptions } from './store.js';

@@ -1,0 +1,136 @@
+/**
+ * Authorization server metadata: where to look for it, and how to accept it.
+ *
+ * Candidate URLs are data (a pure function, unit-tested as a table); a separate function
+ * tries them in order. A `metadataUrl` the user supplied skips the list. The document's
+ * `issuer` must equal the configured issuer exactly (RFC 8414 §3.3), otherwise it is
+ * refused, never followed.
+ *
+ * @see [RFC 8414 §3 - Obtaining Authorization Server Metadata](https://www.rfc-editor.org/rfc/rfc8414#section-3)
+ */
+import { serverError } from './errors.js';
+import { freshnessOf, parseJsonObject, parseRetryAfter, request } from './http.js';
+import type { GuardConfig } from './options.js';
+import { Remote, UpstreamFailure, type Loaded } from './remote.js';
+
+/** The RFC 8414 fields the guard reads; everything else is kept as received. */
+export interface AuthorizationServerMetadata {
+  issuer: string;
+  jwks_uri?: string;
+  introspection_endpoint?: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Where the metadata of `issuer` may live, in the order they are tried:
+ * 1. RFC 8414 §3.1: `/.well-known/oauth-authorization-server` inserted between the host
+ *    and the issuer's path;
+ * 2. the same suffix appended to the issuer's path, where Telnyx serves it (`/v2/.well-known/…`);
+ * 3. OpenID Connect Discovery 1.0 §4: `/.well-known/openid-configuration` appended.
+ * With an issuer without a path, 1 and 2 are the same URL and it is tried once.
+ */
+export function metadataCandidates(issuer: string): string[] {
+  const url = new URL(issuer);
+  const path = url.pathname.replace(/\/+$/, '');
+  const candidates = [
+    `${url.origin}/.well-known/oauth-authorization-server${path}`,
+    `${url.origin}${path}/.well-known/oauth-authorization-server`,
+    `${url.origin}${path}/.well-known/openid-configuration`,
+  ];
+  return [...new Set(candidates)];
+}
+
+type Attempt =
+  | { url: string; outcome: 'found'; metadata: AuthorizationServerMetadata; maxAge: number }
+  | { url: string; outcome: 'missing'; status: number }
+  | { url: string; outcome: 'mismatch'; issuer: string }
+  | { url: string; outcome: 'failed'; reason: string; retryAfter: number | undefined };
+
+/**
+ * Fetches the metadata of `issuer`, trying each candidate until one answers with a valid
+ * document. Throws a 500 `OAuthError` for configuration mistakes (issuer mismatch, no
+ * document anywhere) and an {@link UpstreamFailure} when the server could not be reached.
+ */
+export async function fetchMetadata(
+  issuer: string,
+  config: GuardConfig,
+): Promise<Loaded<AuthorizationServerMetadata>> {
+  const candidates = config.metadataUrl !== undefined ? [config.metadataUrl] : metadataCandidates(issuer);
+  const attempts: Attempt[] = [];
+  for (const url of candidates) {
+    const attempt = await tryCandidate(url, issuer, config);
+    if (attempt.outcome === 'found') return { value: attempt.metadata, maxAge: attempt.maxAge };
+    attempts.push(attempt);
+  }
+  throw explainFailure(issuer, attempts);
+}
+
+async function tryCandidate(url: string, issuer: string, config: GuardConfig): Promise<Attempt> {
+  let response;
+  try {
+    response = await request({
+      url,
+      timeout: config.timeout,
+      maxBytes: config.maxResponseBytes,
+      allowInsecureHttp: config.allowInsecureHttp,
+    });
+  } catch (err) {
+    return { url, outcome: 'failed', reason: (err as Error).message, retryAfter: undefined };
+  }
+  if (response.status === 404 || response.status === 410 || response.status === 405) {
+    return { url, outcome: 'missing', status: response.status };
+  }
+  if (response.status !== 200) {
+    const retryAfter = parseRetryAfter(response.headers.get('retry-after'), config.maxStale);
+    return { url, outcome: 'failed', reason: `${url} answered ${response.status}`, retryAfter };
+  }
+  const document = parseJsonObject(response.body);
+  if (document === undefined || typeof document.issuer !== 'string') {
+    return { url, outcome: 'failed', reason: `${url} did not answer with a metadata document`, retryAfter: undefined };
+  }
+  if (document.issuer !== issuer) return { url, outcome: 'mismatch', issuer: document.issuer };
+  const metadata = document as AuthorizationServerMetadata;
+  for (const field of ['jwks_uri', 'introspection_endpoint'] as const) {
+    if (metadata[field] !== undefined && !isUrl(metadata[field])) {
+      return { url, outcome: 'failed', reason: `${url} has an invalid ${field}`, retryAfter: undefined };
+    }
+  }
+  const maxAge = freshnessOf(response.headers, config.cooldown, config.jwksMaxAge);
+  return { url, outcome: 'found', metadata, maxAge };
+}
+
+function explainFailure(issuer: string, attempts: Attempt[]): Error {
+  const mismatch = attempts.find((a) => a.outcome === 'mismatch');
+  if (mismatch?.outcome === 'mismatch') {
+    return serverError(
+      `issuer mismatch: metadata at ${mismatch.url} says "${mismatch.issuer}", configured issuer is "${issuer}"`,
+    );
+  }
+  const failed = attempts.filter((a) => a.outcome === 'failed');
+  if (failed.length > 0) {
+    const retryAfter = Math.max(0, ...failed.map((a) => a.retryAfter ?? 0)) || undefined;
+    return new UpstreamFailure(failed.map((a) => a.reason).join('; '), retryAfter);
+  }
+  return serverError(
+    `no authorization server metadata for "${issuer}" at ${attempts.map((a) => a.url).join(', ')}`,
+  );
+}
+
+function isUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The cached metadata of one issuer. */
+export function createMetadataCache(issuer: string, config: GuardConfig): Remote<AuthorizationServerMetadata> {
+  return new Remote(() => fetchMetadata(issuer, config), {
+    label: `metadata of ${issuer}`,
+    maxStale: config.maxStale,
+    maxBackoff: config.cooldown,
+  });
+}

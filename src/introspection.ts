@@ -1,0 +1,226 @@
+/**
+ * RFC 7662 token introspection: the path for opaque tokens (and for JWTs local checks
+ * cannot decide).
+ *
+ * Bounds of the result cache: `cacheMaxEntries` entries and `cacheMaxBytes` bytes (the
+ * response JSON length × 2), keyed by the token's SHA-256, never the token. An active
+ * result lives until `min(exp, now + maxAge)`; an inactive one `negativeMaxAge`. Calls
+ * for the same token share one request (`#inFlight`); at most `maxConcurrency` distinct
+ * calls run at once, and a call beyond that is a 503, never a queue. A failed call is
+ * never cached.
+ *
+ * @see [RFC 7662 - OAuth 2.0 Token Introspection](https://www.rfc-editor.org/rfc/rfc7662)
+ */
+import { LRUCache } from 'lru-cache';
+import { toAuthInfo, type AuthInfo } from './auth-info.js';
+import { Backoff, type CircuitState } from './backoff.js';
+import { invalidToken, OAuthError, temporarilyUnavailable } from './errors.js';
+import { HttpFailure, parseJsonObject, parseRetryAfter, request } from './http.js';
+import type { GuardConfig, IntrospectionConfig } from './options.js';
+
+/** The RFC 7662 §2.2 response fields the guard reads; the rest is kept as received. */
+export interface IntrospectionResponse {
+  active: boolean;
+  scope?: string;
+  client_id?: string;
+  exp?: number;
+  iat?: number;
+  nbf?: number;
+  sub?: string;
+  aud?: string | string[];
+  iss?: string;
+  token_type?: string;
+  [field: string]: unknown;
+}
+
+export interface IntrospectionState {
+  cacheSize: number;
+  inFlight: number;
+  calls: number;
+  circuit: CircuitState;
+  lastError: string | undefined;
+}
+
+export class Introspector {
+  readonly #cache: LRUCache<string, IntrospectionResponse>;
+  readonly #inFlight = new Map<string, Promise<IntrospectionResponse>>();
+  readonly #backoff: Backoff;
+  #calls = 0;
+  #lastError: string | undefined;
+  #warnedCredentials = false;
+
+  constructor(
+    private readonly config: GuardConfig,
+    private readonly options: IntrospectionConfig,
+    private readonly resolveEndpoint: () => Promise<string | undefined>,
+  ) {
+    this.#cache = new LRUCache({
+      max: options.cacheMaxEntries,
+      maxSize: options.cacheMaxBytes,
+      sizeCalculation: (response, key) => (JSON.stringify(response).length + key.length) * 2,
+    });
+    this.#backoff = new Backoff(config.cooldown);
+  }
+
+  get state(): IntrospectionState {
+    return {
+      cacheSize: this.#cache.size,
+      inFlight: this.#inFlight.size,
+      calls: this.#calls,
+      circuit: this.#backoff.state,
+      lastError: this.#lastError,
+    };
+  }
+
+  /**
+   * Decides `token` by introspection, from the cache when possible. Resolves with
+   * `undefined` when no introspection endpoint is known (introspection is off).
+   */
+  async introspect(token: string, hash: string): Promise<AuthInfo | undefined> {
+    const cached = this.#cache.get(hash);
+    if (cached !== undefined) return this.#decide(token, cached);
+    let pending = this.#inFlight.get(hash);
+    if (pending === undefined) {
+      const endpoint = await this.resolveEndpoint();
+      if (endpoint === undefined) return undefined;
+      pending = this.#inFlight.get(hash) ?? this.#start(token, hash, endpoint);
+    }
+    return this.#decide(token, await pending);
+  }
+
+  #start(token: string, hash: string, endpoint: string): Promise<IntrospectionResponse> {
+    const wait = this.#backoff.wait();
+    if (wait > 0) {
+      return Promise.reject(
+        temporarilyUnavailable(`introspection unavailable: ${this.#lastError ?? 'backing off'}`, Math.ceil(wait)),
+      );
+    }
+    if (this.#inFlight.size >= this.options.maxConcurrency) {
+      return Promise.reject(temporarilyUnavailable('too many introspection calls in flight', 1));
+    }
+    this.#calls++;
+    const pending = this.#call(token, endpoint).then(
+      (response) => {
+        this.#backoff.success();
+        this.#lastError = undefined;
+        this.#cache.set(hash, response, { ttl: this.#ttl(response) });
+        return response;
+      },
+      (err: unknown) => {
+        const failure = err instanceof OAuthError ? err : temporarilyUnavailable('introspection failed', 1, err);
+        this.#lastError = (failure.cause as Error | undefined)?.message ?? failure.description;
+        this.#backoff.failure(failure.retryAfter !== undefined && failure.retryAfter > 1 ? failure.retryAfter : undefined);
+        throw failure;
+      },
+    );
+    const shared = pending.finally(() => this.#inFlight.delete(hash));
+    this.#inFlight.set(hash, shared);
+    return shared;
+  }
+
+  async #call(token: string, endpoint: string): Promise<IntrospectionResponse> {
+    let response;
+    try {
+      response = await request({
+        url: endpoint,
+        method: 'POST',
+        ...this.#encode(token),
+        timeout: this.config.timeout,
+        maxBytes: this.config.maxResponseBytes,
+        allowInsecureHttp: this.config.allowInsecureHttp,
+      });
+    } catch (err) {
+      const reason = err instanceof HttpFailure ? err.message : 'request failed';
+      throw temporarilyUnavailable(`introspection unavailable: ${reason}`, 1, err);
+    }
+    if (response.status === 401 || response.status === 403) {
+      this.#warnCredentials(response.status);
+      throw temporarilyUnavailable(`introspection endpoint refused the guard's credentials (${response.status})`, 1);
+    }
+    if (response.status !== 200) {
+      const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.config.maxStale);
+      throw temporarilyUnavailable(`introspection endpoint answered ${response.status}`, retryAfter ?? 1);
+    }
+    const body = parseJsonObject(response.body);
+    if (body === undefined || typeof body.active !== 'boolean') {
+      throw temporarilyUnavailable('introspection endpoint did not answer with a JSON object with boolean "active"', 1);
+    }
+    return body as IntrospectionResponse;
+  }
+
+  /** The request body and client authentication (RFC 7662 §2.1, RFC 6749 §2.3.1). */
+  #encode(token: string): { headers: Record<string, string>; body: string } {
+    const o = this.options;
+    const fields: Record<string, string> = { token };
+    if (o.encoding === 'form') fields.token_type_hint = 'access_token';
+    const headers: Record<string, string> = {};
+    switch (o.auth) {
+      case 'client_secret_basic':
+        headers.authorization = `Basic ${Buffer.from(`${formEncode(o.clientId!)}:${formEncode(o.clientSecret!)}`).toString('base64')}`;
+        break;
+      case 'client_secret_post':
+        fields.client_id = o.clientId!;
+        fields.client_secret = o.clientSecret!;
+        break;
+      case 'bearer':
+        headers.authorization = `Bearer ${o.bearerToken!}`;
+        break;
+      case 'none':
+        break;
+    }
+    if (o.encoding === 'json') {
+      headers['content-type'] = 'application/json';
+      return { headers, body: JSON.stringify(fields) };
+    }
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    return { headers, body: new URLSearchParams(fields).toString() };
+  }
+
+  /** RFC 7662 §4: an active answer is still checked against this API's expectations. */
+  #decide(token: string, response: IntrospectionResponse): AuthInfo {
+    if (!response.active) throw invalidToken('token is not active');
+    const now = Date.now() / 1000;
+    const tolerance = this.config.clockTolerance;
+    if (response.exp !== undefined) {
+      if (typeof response.exp !== 'number') throw invalidToken('introspection "exp" is not a number');
+      if (now - tolerance >= response.exp) throw invalidToken(`token expired ${Math.floor(now - response.exp)} s ago`);
+    }
+    if (typeof response.nbf === 'number' && response.nbf > now + tolerance) {
+      throw invalidToken('token not valid yet');
+    }
+    if (response.iss !== undefined && !this.config.issuers.includes(response.iss)) {
+      throw invalidToken('issuer not trusted');
+    }
+    if (response.aud !== undefined) {
+      const audiences = Array.isArray(response.aud) ? response.aud : [response.aud];
+      if (!audiences.some((a) => this.config.audiences.includes(a))) throw invalidToken('audience mismatch');
+    } else if (this.options.requireAudience) {
+      throw invalidToken('introspection response has no audience');
+    }
+    if (typeof response.token_type === 'string' && /refresh/i.test(response.token_type)) {
+      throw invalidToken('refresh tokens are not access tokens');
+    }
+    return toAuthInfo(token, 'opaque', response.iss ?? this.config.issuers[0]!, response);
+  }
+
+  #ttl(response: IntrospectionResponse): number {
+    if (!response.active) return this.options.negativeMaxAge * 1000;
+    const max = this.options.maxAge * 1000;
+    if (typeof response.exp !== 'number') return max;
+    return Math.max(1, Math.min(max, response.exp * 1000 - Date.now()));
+  }
+
+  #warnCredentials(status: number): void {
+    if (this.#warnedCredentials) return;
+    this.#warnedCredentials = true;
+    process.emitWarning(
+      `the introspection endpoint refused the guard's own credentials (HTTP ${status}); check introspection.clientId/clientSecret/bearerToken`,
+      { code: 'RESOURCE_GUARD_INTROSPECTION_AUTH' },
+    );
+  }
+}
+
+/** RFC 6749 §2.3.1: client id and secret are form-url-encoded before Basic encoding. */
+function formEncode(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1);
+}

@@ -1,0 +1,167 @@
+/**
+ * The key cache of one authorization server (RFC 7517 JWK Set).
+ *
+ * Bounds: at most {@link MAX_KEYS} keys are imported from one document, and the document
+ * is read up to the response size cap. Freshness: `Cache-Control: max-age` within
+ * [cooldown, jwksMaxAge], else jwksMaxAge. An unknown `kid` triggers one refetch, then no
+ * other for `cooldown` seconds however many unknown kids arrive. While the endpoint fails,
+ * the keys already cached keep verifying for `maxStale` seconds. A document with garbage,
+ * no usable key or over the size cap is refused and the good cached set stays.
+ *
+ * @see [RFC 7517 §5 - JWK Set Format](https://www.rfc-editor.org/rfc/rfc7517#section-5)
+ */
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { temporarilyUnavailable } from './errors.js';
+import { freshnessOf, parseJsonObject, parseRetryAfter, request } from './http.js';
+import type { GuardConfig } from './options.js';
+import { Remote, UpstreamFailure, type Loaded } from './remote.js';
+
+/** Most keys imported from one JWKS; the rest are ignored. */
+export const MAX_KEYS = 100;
+
+/** One public key, imported once, with what it may verify. */
+export interface VerificationKey {
+  kid: string | undefined;
+  /** The JWK's own `alg`: when set, the key verifies that algorithm only. */
+  alg: string | undefined;
+  kty: string;
+  crv: string | undefined;
+  key: KeyObject;
+}
+
+export interface KeySet {
+  keys: readonly VerificationKey[];
+}
+
+/** Which key types and curves may verify each algorithm (RFC 7518 §3.1, RFC 8037, RFC 9864). */
+const KEY_TYPES: Record<string, { kty: string; crv?: readonly string[] }> = {
+  RS256: { kty: 'RSA' }, RS384: { kty: 'RSA' }, RS512: { kty: 'RSA' },
+  PS256: { kty: 'RSA' }, PS384: { kty: 'RSA' }, PS512: { kty: 'RSA' },
+  ES256: { kty: 'EC', crv: ['P-256'] },
+  ES384: { kty: 'EC', crv: ['P-384'] },
+  ES512: { kty: 'EC', crv: ['P-521'] },
+  EdDSA: { kty: 'OKP', crv: ['Ed25519', 'Ed448'] },
+  Ed25519: { kty: 'OKP', crv: ['Ed25519'] },
+};
+
+/** Keys of `set` that may verify a token with this `alg` and `kid` (no kid: every fitting key). */
+export function selectKeys(set: KeySet, alg: string, kid: string | undefined): VerificationKey[] {
+  const type = KEY_TYPES[alg];
+  if (type === undefined) return [];
+  return set.keys.filter(
+    (k) =>
+      (kid === undefined || k.kid === kid) &&
+      (k.alg === undefined || k.alg === alg) &&
+      k.kty === type.kty &&
+      (type.crv === undefined || (k.crv !== undefined && type.crv.includes(k.crv))),
+  );
+}
+
+/**
+ * Parses a JWK Set, keeping the keys that can verify signatures: public, `use` absent or
+ * `sig`, `key_ops` absent or with `verify`, a supported type. Throws when none is left.
+ */
+export function parseJwks(body: string, url: string): KeySet {
+  const document = parseJsonObject(body);
+  if (document === undefined || !Array.isArray(document.keys)) {
+    throw new UpstreamFailure(`JWKS at ${url} is not a JSON object with a "keys" array`);
+  }
+  const keys: VerificationKey[] = [];
+  for (const jwk of document.keys.slice(0, MAX_KEYS) as unknown[]) {
+    const key = importKey(jwk);
+    if (key !== undefined) keys.push(key);
+  }
+  if (keys.length === 0) throw new UpstreamFailure(`JWKS at ${url} has no usable signing key`);
+  return { keys };
+}
+
+function importKey(jwk: unknown): VerificationKey | undefined {
+  if (typeof jwk !== 'object' || jwk === null) return undefined;
+  const { kty, kid, alg, use, key_ops: ops, crv, d } = jwk as Record<string, unknown>;
+  if (kty !== 'RSA' && kty !== 'EC' && kty !== 'OKP') return undefined;
+  if (d !== undefined) return undefined; // a private key published by mistake is not used
+  if (use !== undefined && use !== 'sig') return undefined;
+  if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify'))) return undefined;
+  if (kid !== undefined && typeof kid !== 'string') return undefined;
+  if (alg !== undefined && (typeof alg !== 'string' || KEY_TYPES[alg]?.kty !== kty)) return undefined;
+  if (crv !== undefined && typeof crv !== 'string') return undefined;
+  try {
+    const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    return { kid, alg, kty, crv, key };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Fetches and parses one JWKS document. */
+export async function fetchJwks(url: string, config: GuardConfig): Promise<Loaded<KeySet>> {
+  const response = await request({
+    url,
+    timeout: config.timeout,
+    maxBytes: config.maxResponseBytes,
+    allowInsecureHttp: config.allowInsecureHttp,
+  });
+  if (response.status !== 200) {
+    const retryAfter = response.status === 429 || response.status === 503
+      ? parseRetryAfter(response.headers.get('retry-after'), config.maxStale)
+      : undefined;
+    throw new UpstreamFailure(`JWKS at ${url} answered ${response.status}`, retryAfter);
+  }
+  const value = parseJwks(response.body, url);
+  return { value, maxAge: freshnessOf(response.headers, config.cooldown, config.jwksMaxAge) };
+}
+
+/** The outcome of a key look-up for one token. */
+export type KeyLookup =
+  | { found: true; keys: VerificationKey[] }
+  | { found: false; reason: string };
+
+/** The keys of one issuer, with kid-miss refetch under a cooldown. */
+export class Jwks {
+  readonly remote: Remote<KeySet>;
+  #kids = new Set<string>();
+
+  /**
+   * @param resolveUri where the JWKS lives (the `jwksUri` option or the metadata's `jwks_uri`)
+   * @param onKeysRemoved called with the kids that disappeared in a refresh
+   */
+  constructor(
+    resolveUri: () => Promise<string>,
+    private readonly config: GuardConfig,
+    onKeysRemoved: (kids: string[]) => void = () => undefined,
+  ) {
+    this.remote = new Remote(
+      async () => {
+        const loaded = await fetchJwks(await resolveUri(), config);
+        const kids = new Set(loaded.value.keys.flatMap((k) => (k.kid === undefined ? [] : [k.kid])));
+        const removed = [...this.#kids].filter((kid) => !kids.has(kid));
+        this.#kids = kids;
+        if (removed.length > 0) onKeysRemoved(removed);
+        return loaded;
+      },
+      { label: 'JWKS', maxStale: config.maxStale, maxBackoff: config.cooldown },
+    );
+  }
+
+  /**
+   * Keys that may verify a token with `alg`/`kid`. Refetches once for an unknown kid
+   * (unless cooling down). Throws 503 when no key is cached and the JWKS cannot be fetched.
+   */
+  async lookup(alg: string, kid: string | undefined): Promise<KeyLookup> {
+    const keys = selectKeys(this.remote.fresh ?? (await this.remote.get()), alg, kid);
+    if (keys.length > 0) return { found: true, keys };
+    const outcome = await this.remote.refetch(this.config.cooldown);
+    if (outcome === 'failed') {
+      throw temporarilyUnavailable(
+        `no cached key for this token and the JWKS could not be fetched: ${this.remote.state.lastError ?? 'unreachable'}`,
+        this.remote.retryAfter(),
+      );
+    }
+    const again = outcome === 'fetched' ? selectKeys(await this.remote.get(), alg, kid) : [];
+    if (again.length > 0) return { found: true, keys: again };
+    return {
+      found: false,
+      reason: kid === undefined ? `no key for ${alg} in the JWKS` : `key "${kid}" not found in the JWKS`,
+    };
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Local verification of JWT access tokens: a thin front door over jose's `compactVerify`,
+ * plus the RFC 9068 and RFC 8725 rules, checked in this order:
+ * 1. `alg`: never `none`; HMAC only with a configured secret (else: introspection decides);
+ *    asymmetric only from the allow-list;
+ * 2. `typ`: `at+jwt`, `application/at+jwt`, `JWT` or absent (only `at+jwt` with `strictTyp`);
+ * 3. `iss`: one of the configured issuers, which picks the key set;
+ * 4. key by `kid` (one refetch for an unknown kid), then the signature; `crit` is refused
+ *    unless understood (none is), and `jku`, `x5u`, `jwk` headers are never used;
+ * 5. claims: `aud` (required, any match), `exp` (required), `nbf`, `iat`, `maxTokenAge`.
+ *
+ * It does not check `sub`, `client_id` or `jti` presence (RFC 9068 asks servers to send
+ * them, and many do not), nor revocation: that needs `introspection.introspectJwt`.
+ *
+ * @see [RFC 9068 §4 - Validating JWT Access Tokens](https://www.rfc-editor.org/rfc/rfc9068#section-4)
+ * @see [RFC 8725 - JSON Web Token Best Current Practices](https://www.rfc-editor.org/rfc/rfc8725)
+ */
+import { compactVerify, errors as joseErrors } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import { invalidToken, OAuthError } from './errors.js';
+import type { KeyLookup } from './jwks.js';
+import type { GuardConfig } from './options.js';
+
+/** A compact JWS split and decoded, before any verification. */
+export interface DecodedJws {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+}
+
+/** What local verification concluded when it could not decide, so introspection may. */
+export interface Undecided {
+  undecided: true;
+  reason: string;
+}
+
+export interface Verified {
+  undecided: false;
+  payload: Record<string, unknown>;
+  issuer: string;
+  kid: string | undefined;
+}
+
+/** Finds the keys of `issuer` for a token's `alg`/`kid`. */
+export type KeyResolver = (issuer: string, alg: string, kid: string | undefined) => Promise<KeyLookup>;
+
+/**
+ * Decodes a compact JWS without verifying it: three base64url parts whose header and
+ * payload are JSON objects and whose header names an `alg`. `undefined` for anything else.
+ */
+export function decodeJws(token: string): DecodedJws | undefined {
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  if (first <= 0 || second <= first + 1 || token.indexOf('.', second + 1) !== -1) return undefined;
+  const header = decodeSegment(token.slice(0, first));
+  if (header === undefined || typeof header.alg !== 'string') return undefined;
+  const payload = decodeSegment(token.slice(first + 1, second));
+  if (payload === undefined) return undefined;
+  return { header, payload };
+}
+
+function decodeSegment(segment: string): Record<string, unknown> | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(segment)) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Verifies a decoded JWS; throws 401 for decisive failures, returns {@link Undecided} otherwise. */
+export async function verifyJwt(
+  token: string,
+  decoded: DecodedJws,
+  config: GuardConfig,
+  resolveKeys: KeyResolver,
+): Promise<Verified | Undecided> {
+  const { header, payload } = decoded;
+  const alg = header.alg as string;
+  const hmac = checkAlgorithm(alg, config);
+  if (hmac === 'undecided') {
+    return { undecided: true, reason: `${alg} tokens cannot be verified locally without a shared secret` };
+  }
+  checkType(header.typ, config.strictTyp);
+  const issuer = checkIssuer(payload.iss, config.issuers);
+  const kid = typeof header.kid === 'string' ? header.kid : undefined;
+
+  let keys: KeyObject[];
+  if (hmac) {
+    keys = [config.hmacKey!];
+  } else {
+    const lookup = await resolveKeys(issuer, alg, kid);
+    if (!lookup.found) return { undecided: true, reason: lookup.reason };
+    keys = lookup.keys.map((k) => k.key);
+  }
+  await verifySignature(token, alg, keys);
+  checkClaims(payload, config);
+  return { undecided: false, payload, issuer, kid };
+}
+
+/** `true` for HMAC with a secret, `false` for asymmetric, `'undecided'` for HMAC without. */
+function checkAlgorithm(alg: string, config: GuardConfig): boolean | 'undecided' {
+  if (alg.toLowerCase() === 'none') throw invalidToken('unsigned tokens (alg "none") are not accepted');
+  if (alg.startsWith('HS')) {
+    if (config.hmacKey === undefined) return 'undecided';
+    if (!config.algorithms.has(alg)) throw invalidToken(`algorithm ${alg} not allowed`);
+    return true;
+  }
+  if (!config.algorithms.has(alg)) throw invalidToken(`algorithm ${safe(alg)} not allowed`);
+  return false;
+}
+
+function checkType(typ: unknown, strict: boolean): void {
+  if (typ === undefined) {
+    if (strict) throw invalidToken('token type missing: "at+jwt" required');
+    return;
+  }
+  const normalized = typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : undefined;
+  if (normalized === 'at+jwt') return;
+  if (normalized === 'jwt' && !strict) return;
+  throw invalidToken(
+    typeof typ === 'string' ? `token type "${safe(typ)}" is not an access token type` : 'token type is not a string',
+  );
+}
+
+function checkIssuer(iss: unknown, issuers: readonly string[]): string {
+  if (typeof iss !== 'string') throw invalidToken('token has no issuer');
+  if (!issuers.includes(iss)) throw invalidToken('issuer not trusted');
+  return iss;
+}
+
+async function verifySignature(token: string, alg: string, keys: KeyObject[]): Promise<void> {
+  let lastError: unknown;
+  for (const key of keys) {
+    try {
+      await compactVerify(token, key, { algorithms: [alg] });
+      return;
+    } catch (err) {
+      lastError = err;
+      // Only a bad signature is worth trying the next key with the same kid for.
+      if (!(err instanceof joseErrors.JWSSignatureVerificationFailed)) break;
+    }
+  }
+  throw mapJoseError(lastError);
+}
+
+function mapJoseError(err: unknown): OAuthError {
+  if (err instanceof joseErrors.JOSEError) {
+    switch (err.code) {
+      case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+        return invalidToken('invalid signature', err);
+      case 'ERR_JOSE_NOT_SUPPORTED':
+        return invalidToken('token uses an unsupported or critical header', err);
+      case 'ERR_JOSE_ALG_NOT_ALLOWED':
+        return invalidToken('algorithm not allowed', err);
+      case 'ERR_JWS_INVALID':
+        return invalidToken('malformed token', err);
+    }
+  }
+  // jose throws TypeError when a key cannot be used with the algorithm (e.g. RSA < 2048 bits).
+  return invalidToken('token cannot be verified with the issuer\'s key', err);
+}
+
+function checkClaims(payload: Record<string, unknown>, config: GuardConfig): void {
+  const now = Math.floor(Date.now() / 1000);
+  const tolerance = config.clockTolerance;
+
+  const aud = payload.aud;
+  const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : undefined;
+  if (audiences === undefined || audiences.length === 0) throw invalidToken('token has no audience');
+  if (!audiences.some((a) => typeof a === 'string' && config.audiences.includes(a))) {
+    throw invalidToken('audience mismatch');
+  }
+
+  const { exp, nbf, iat } = payload;
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw invalidToken('token has no valid "exp"');
+  if (now - tolerance >= exp) throw invalidToken(`token expired ${now - exp} s ago`);
+  if (nbf !== undefined) {
+    if (typeof nbf !== 'number' || !Number.isFinite(nbf)) throw invalidToken('"nbf" is not a number');
+    if (nbf > now + tolerance) throw invalidToken(`token not valid before ${nbf - now} s from now`);
+  }
+  if (iat !== undefined) {
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalidToken('"iat" is not a number');
+    if (iat > now + tolerance) throw invalidToken('token issued in the future');
+  }
+  if (config.maxTokenAge !== undefined) {
+    if (typeof iat !== 'number') throw invalidToken('token has no "iat" and a maximum age is required');
+    if (now - iat - tolerance > config.maxTokenAge) throw invalidToken(`token older than ${config.maxTokenAge} s`);
+  }
+}
+
+/** A header value fit for a description: short, printable. */
+function safe(value: string): string {
+  return value.replace(/[^\x21-\x7e]/g, '').slice(0, 32);
+}

@@ -1,0 +1,61 @@
+/**
+ * Verified JWTs, so a token seen again costs a hash and a look-up, not a signature check.
+ *
+ * Bounds: `maxEntries` entries and `maxBytes` bytes (token plus claims, counted as JSON
+ * length × 2); least recently used first out. An entry lives until the token's `exp` plus
+ * the clock tolerance (the instant verification would start refusing it), never longer.
+ * Entries of an issuer whose key disappeared from its JWKS are dropped at once.
+ */
+import { LRUCache } from 'lru-cache';
+import type { AuthInfo } from './auth-info.js';
+
+interface Entry {
+  auth: AuthInfo;
+  issuer: string;
+  kid: string | undefined;
+}
+
+export class TokenCache {
+  readonly #cache: LRUCache<string, Entry>;
+
+  constructor(
+    maxEntries: number,
+    maxBytes: number,
+    private readonly clockTolerance: number,
+  ) {
+    this.#cache = new LRUCache<string, Entry>({
+      max: maxEntries,
+      maxSize: maxBytes,
+      sizeCalculation: (entry) => (entry.auth.token.length + JSON.stringify(entry.auth.claims).length) * 2,
+    });
+  }
+
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  get(hash: string): AuthInfo | undefined {
+    const entry = this.#cache.get(hash);
+    if (entry === undefined) return undefined;
+    // lru-cache's TTL clock is coarse; the token's own exp is the authority.
+    if (entry.auth.expiresAt !== undefined && Date.now() / 1000 - this.clockTolerance >= entry.auth.expiresAt) {
+      this.#cache.delete(hash);
+      return undefined;
+    }
+    return entry.auth;
+  }
+
+  set(hash: string, auth: AuthInfo, kid: string | undefined): void {
+    if (auth.expiresAt === undefined) return;
+    const ttl = (auth.expiresAt + this.clockTolerance) * 1000 - Date.now();
+    if (ttl <= 0) return;
+    this.#cache.set(hash, { auth, issuer: auth.issuer, kid }, { ttl });
+  }
+
+  /** Drops every entry of `issuer` signed with one of `kids`. */
+  purge(issuer: string, kids: readonly string[]): void {
+    for (const [hash, entry] of this.#cache.entries()) {
+      if (entry.issuer === issuer && entry.kid !== undefined && kids.includes(entry.kid)) this.#cache.delete(hash);
+    }
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Reading the bearer token from a request, with RFC 6750's syntax. Framework-free: it
+ * takes plain header, query and body records.
+ *
+ * Only the locations listed in `tokenLocations` are read. A request that uses more than one
+ * method, or repeats one, is `invalid_request` (RFC 6750 §2: "MUST NOT use more than one").
+ * Another scheme (`Basic`, `DPoP`) is "no bearer credentials", not an error.
+ *
+ * @see [RFC 6750 §2 - Authenticated Requests](https://www.rfc-editor.org/rfc/rfc6750#section-2)
+ */
+import { invalidRequest } from './errors.js';
+import type { TokenLocation } from './options.js';
+
+/** Largest `Authorization` header parsed; a longer one is refused without parsing. */
+export const MAX_AUTHORIZATION_LENGTH = 8 * 1024;
+
+/** RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** The parts of a request that can carry a token. */
+export interface TokenSource {
+  /** Header values; a repeated header as an array (Node's `req.headersDistinct`). */
+  headers: Record<string, string | readonly string[] | undefined>;
+  method?: string | undefined;
+  query?: unknown;
+  body?: unknown;
+}
+
+/**
+ * The bearer token of the request, or `undefined` when it carries none.
+ * Throws a 400 `invalid_request` `OAuthError` for malformed or ambiguous credentials.
+ */
+export function extractToken(
+  source: TokenSource,
+  locations: ReadonlySet<TokenLocation>,
+): string | undefined {
+  const found: string[] = [];
+  if (locations.has('header')) pushDefined(found, fromHeader(source.headers.authorization));
+  if (locations.has('body')) pushDefined(found, fromBody(source));
+  if (locations.has('query')) pushDefined(found, fromQuery(source.query));
+  if (found.length > 1) throw invalidRequest('token sent in more than one way');
+  return found[0];
+}
+
+function fromHeader(value: string | readonly string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') {
+    if (value.length > 1) throw invalidRequest('more than one Authorization header');
+    return fromHeader(value[0]);
+  }
+  if (value.length > MAX_AUTHORIZATION_LENGTH) throw invalidRequest('Authorization header too large');
+  const space = value.search(/[ \t]/);
+  const scheme = space === -1 ? value : value.slice(0, space);
+  if (scheme.toLowerCase() !== 'bearer') return undefined;
+  const credentials = space === -1 ? '' : value.slice(space + 1).replace(/^ +/, '');
+  if (credentials === '') throw invalidRequest('bearer token missing after "Bearer"');
+  if (!B64TOKEN.test(credentials)) throw invalidRequest('malformed bearer token');
+  return credentials;
+}
+
+function fromBody(source: TokenSource): string | undefined {
+  const body = source.body;
+  if (typeof body !== 'object' || body === null || !Object.hasOwn(body, 'access_token')) return undefined;
+  const contentType = source.headers['content-type'];
+  const type = typeof contentType === 'string' ? contentType.split(';')[0]!.trim().toLowerCase() : '';
+  // RFC 6750 §2.2: only a form-encoded body carries a token; a JSON field of that name is app data.
+  if (type !== 'application/x-www-form-urlencoded') return undefined;
+  if (source.method?.toUpperCase() === 'GET') throw invalidRequest('a token in the body cannot be sent with GET');
+  return singleValue((body as Record<string, unknown>).access_token, 'body');
+}
+
+function fromQuery(query: unknown): string | undefined {
+  if (typeof query !== 'object' || query === null || !Object.hasOwn(query, 'access_token')) return undefined;
+  return singleValue((query as Record<string, unknown>).access_token, 'query');
+}
+
+function singleValue(value: unknown, where: string): string {
+  if (typeof value !== 'string') throw invalidRequest(`more than one access_token in the ${where}`);
+  if (value.length > MAX_AUTHORIZATION_LENGTH) throw invalidRequest(`access_token in the ${where} too large`);
+  if (value === '' || !B64TOKEN.test(value)) throw invalidRequest(`malformed access_token in the ${where}`);
+  return value;
+}
+
+function pushDefined(list: string[], value: string | undefined): void {
+  if (value !== undefined) list.push(value);
+}

@@ -1,0 +1,130 @@
+/**
+ * The framework-free core: a token in, an `AuthInfo` or an `OAuthError` out.
+ *
+ * Routing, as DESIGN.md decides it: a three-part JWS is verified locally; one local checks
+ * cannot decide (HMAC without a secret, a kid the JWKS lacks after the refetch) goes to
+ * introspection when it is on, else 401. A JWE and anything else is opaque: introspection
+ * or 401. Every error leaving `verify` carries this API's challenge headers.
+ */
+import { createHash } from 'node:crypto';
+import { toAuthInfo, type AuthInfo } from './auth-info.js';
+import { createMetadataCache, type AuthorizationServerMetadata } from './discovery.js';
+import { invalidToken, OAuthError, type ChallengeContext } from './errors.js';
+import { Introspector } from './introspection.js';
+import { Jwks, type KeyLookup } from './jwks.js';
+import { decodeJws, verifyJwt } from './jwt.js';
+import type { GuardConfig } from './options.js';
+import type { Remote } from './remote.js';
+import { TokenCache } from './token-cache.js';
+
+/** Longest token `verify` looks at; larger ones are refused unread. */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
+
+/** One issuer's cached state. */
+interface IssuerState {
+  metadata: Remote<AuthorizationServerMetadata>;
+  jwks: Jwks;
+}
+
+export class TokenVerifier {
+  readonly config: GuardConfig;
+  readonly challenge: ChallengeContext;
+  readonly issuers = new Map<string, IssuerState>();
+  readonly tokenCache: TokenCache | undefined;
+  readonly introspector: Introspector | undefined;
+
+  constructor(config: GuardConfig, challenge: ChallengeContext) {
+    this.config = config;
+    this.challenge = challenge;
+    this.tokenCache =
+      config.tokenCache && !config.introspection?.introspectJwt
+        ? new TokenCache(config.tokenCache.maxEntries, config.tokenCache.maxBytes, config.clockTolerance)
+        : undefined;
+    // With `jwksUri` given, every issuer shares one key set.
+    let shared: Jwks | undefined;
+    for (const issuer of config.issuers) {
+      const metadata = createMetadataCache(issuer, config);
+      const jwks =
+        shared ??
+        new Jwks(
+          async () => config.jwksUri ?? jwksUriOf(await metadata.get(), issuer),
+          config,
+          (kids) => this.tokenCache?.purge(issuer, kids),
+        );
+      if (config.jwksUri !== undefined) shared = jwks;
+      this.issuers.set(issuer, { metadata, jwks });
+    }
+    const introspection = config.introspection;
+    this.introspector =
+      introspection === undefined
+        ? undefined
+        : new Introspector(config, introspection, async () => {
+            if (introspection.endpoint !== undefined) return introspection.endpoint;
+            const metadata = await this.issuers.get(config.issuers[0]!)!.metadata.get();
+            return typeof metadata.introspection_endpoint === 'string' ? metadata.introspection_endpoint : undefined;
+          });
+  }
+
+  /** SHA-256 of the token, base64url: the only form in which tokens become cache keys. */
+  hash(token: string): string {
+    return createHash('sha256').update(token).digest('base64url');
+  }
+
+  /** A cached decision, without a promise: the hot path. */
+  cached(hash: string): AuthInfo | undefined {
+    return this.tokenCache?.get(hash);
+  }
+
+  /** Verifies `token`; rejects with an `OAuthError` whose headers are ready to send. */
+  async verify(token: string, hash?: string): Promise<AuthInfo> {
+    try {
+      if (typeof token !== 'string' || token.length === 0) throw invalidToken('empty token');
+      if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('token too large');
+      const key = hash ?? this.hash(token);
+      return this.cached(key) ?? (await this.#decide(token, key));
+    } catch (err) {
+      throw err instanceof OAuthError ? err.withContext(this.challenge) : err;
+    }
+  }
+
+  async #decide(token: string, hash: string): Promise<AuthInfo> {
+    const decoded = decodeJws(token);
+    if (decoded !== undefined) {
+      const result = await verifyJwt(token, decoded, this.config, this.#resolveKeys);
+      if (result.undecided) return this.#introspect(token, hash, result.reason);
+      const auth = toAuthInfo(token, 'jwt', result.issuer, result.payload);
+      if (this.config.introspection?.introspectJwt) {
+        const introspected = await this.#introspect(token, hash, 'introspection is not available');
+        return { ...introspected, tokenType: 'jwt' } as AuthInfo;
+      }
+      this.tokenCache?.set(hash, auth, result.kid);
+      return auth;
+    }
+    const isJwe = token.split('.').length === 5;
+    return this.#introspect(
+      token,
+      hash,
+      isJwe ? 'encrypted tokens (JWE) need introspection, which is not configured' : 'opaque tokens need introspection, which is not configured',
+    );
+  }
+
+  async #introspect(token: string, hash: string, reasonWithout: string): Promise<AuthInfo> {
+    const auth = await this.introspector?.introspect(token, hash);
+    if (auth === undefined) throw invalidToken(reasonWithout);
+    return auth;
+  }
+
+  #resolveKeys = (issuer: string, alg: string, kid: string | undefined): Promise<KeyLookup> =>
+    this.issuers.get(issuer)!.jwks.lookup(alg, kid);
+}
+
+function jwksUriOf(metadata: AuthorizationServerMetadata, issuer: string): string {
+  if (typeof metadata.jwks_uri !== 'string') {
+    throw new OAuthError({
+      status: 500,
+      code: 'server_error',
+      description: `metadata of "${issuer}" has no jwks_uri; set the "jwksUri" option`,
+    });
+  }
+  return metadata.jwks_uri;
+}
