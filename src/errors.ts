@@ -189,6 +189,6 @@ function quote(value: string): string {
 
 function sanitizeDescription(description: string): string {
   // RFC 6750 §3: error_description excludes `"` and `\`; swap them rather than escape.
-  const clean = description.replace(/[^\x20-\x7e]/g, ' ').replace(/"/g, "'").replace(/\\/g, '/');
+  const clean = description.replace(/[^\x20-\x7e]/g, ' ').trim().replace(/"/g, "'").replace(/\\/g, '/');
   return clean.length > DESCRIPTION_LIMIT ? `${clean.slice(0, DESCRIPTION_LIMIT - 3)}...` : clean;
 }
