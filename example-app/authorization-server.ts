@@ -6,8 +6,9 @@
  * tokens (RFC 9068, `typ: at+jwt`), the opaque resource gets opaque ones, which only
  * introspection (RFC 7662) can decide. Client credentials without `resource` get the API.
  *
- * oidc-provider 9 answers `/.well-known/openid-configuration` only; pass
- * `serveOAuthMetadata: true` to answer the RFC 8414 location with the same document.
+ * oidc-provider 9 publishes the same metadata at `/.well-known/oauth-authorization-server`
+ * (RFC 8414) and `/.well-known/openid-configuration`; `discovery` hides one of them to act
+ * like servers that only have the other (Auth0 and Entra ID: OIDC only).
  */
 import { pathToFileURL } from 'node:url';
 import type { Provider } from 'oidc-provider';
@@ -46,8 +47,8 @@ export interface AuthorizationServerOptions {
   accessTokenAlg?: AccessTokenAlg;
   /** Access token lifetime in seconds, default 300. */
   accessTokenTTL?: number;
-  /** Also answer `/.well-known/oauth-authorization-server` (oidc-provider itself does not). Default false. */
-  serveOAuthMetadata?: boolean;
+  /** Which metadata locations answer (the other answers 404). Default `both`. */
+  discovery?: 'both' | 'openid-only' | 'oauth-only';
   clients?: {
     api?: Partial<ClientCredentials>;
     limited?: Partial<ClientCredentials & { scopes: string[] }>;
@@ -151,9 +152,13 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   const install = async () => {
     provider = await createProvider(issuer, providerConfiguration(settings, keys.map((k) => k.privateJwk), storage));
     const handle = provider.callback();
+    const hidden = { both: undefined, 'openid-only': '/.well-known/oauth-authorization-server', 'oauth-only': '/.well-known/openid-configuration' }[
+      options.discovery ?? 'both'
+    ];
     http.setHandler((req, res) => {
-      if (options.serveOAuthMetadata && req.url?.split('?')[0] === '/.well-known/oauth-authorization-server') {
-        req.url = req.url.replace('oauth-authorization-server', 'openid-configuration');
+      if (hidden && req.url?.split('?')[0] === hidden) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"invalid_request","error_description":"unrecognized route"}');
+        return;
       }
       handle(req, res);
     });
@@ -235,6 +240,6 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
 
 // `node --import tsx example-app/authorization-server.ts` runs it alone (PORT, default ephemeral).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const as = await startAuthorizationServer({ port: Number(process.env.PORT ?? 0), serveOAuthMetadata: true });
+  const as = await startAuthorizationServer({ port: Number(process.env.PORT ?? 0) });
   console.log(`authorization server: ${as.issuer}  (client ${as.clients.api.id} / ${as.clients.api.secret})`);
 }
