@@ -7,16 +7,23 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import express4 from 'express4';
 
-export type ExpressFlavour = { name: string; create: () => Express; json: typeof express.json; raw: typeof express.raw };
+export interface ExpressFlavour {
+  name: string;
+  create: () => Express;
+  json: typeof express.json;
+  raw: typeof express.raw;
+  text: typeof express.text;
+}
 
 /** Both Express majors, for `describe.each`. Express 4's app is used through Express 5's types. */
 export const flavours: ExpressFlavour[] = [
-  { name: 'express 5', create: () => express(), json: express.json, raw: express.raw },
+  { name: 'express 5', create: () => express(), json: express.json, raw: express.raw, text: express.text },
   {
     name: 'express 4',
     create: () => express4() as unknown as Express,
     json: express4.json as unknown as typeof express.json,
     raw: express4.raw as unknown as typeof express.raw,
+    text: express4.text as unknown as typeof express.text,
   },
 ];
 
