@@ -161,7 +161,7 @@ export class Jwks {
     if (again.length > 0) return { found: true, keys: again };
     return {
       found: false,
-      reason: kid === undefined ? `no key for ${alg} in the JWKS` : `key "${kid}" not found in the JWKS`,
+      reason: kid === undefined ? `no key for ${alg} in the JWKS` : `key '${kid}' not found in the JWKS`,
     };
   }
 }

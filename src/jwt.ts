@@ -102,7 +102,7 @@ export async function verifyJwt(
 
 /** `true` for HMAC with a secret, `false` for asymmetric, `'undecided'` for HMAC without. */
 function checkAlgorithm(alg: string, config: GuardConfig): boolean | 'undecided' {
-  if (alg.toLowerCase() === 'none') throw invalidToken('unsigned tokens (alg "none") are not accepted');
+  if (alg.toLowerCase() === 'none') throw invalidToken("unsigned tokens (alg 'none') are not accepted");
   if (alg.startsWith('HS')) {
     if (config.hmacKey === undefined) return 'undecided';
     if (!config.algorithms.has(alg)) throw invalidToken(`algorithm ${alg} not allowed`);
@@ -175,18 +175,18 @@ function checkClaims(payload: Record<string, unknown>, config: GuardConfig): voi
   }
 
   const { exp, nbf, iat } = payload;
-  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw invalidToken('token has no valid "exp"');
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw invalidToken("token has no valid 'exp'");
   if (now - tolerance >= exp) throw invalidToken(`token expired ${now - exp} s ago`);
   if (nbf !== undefined) {
-    if (typeof nbf !== 'number' || !Number.isFinite(nbf)) throw invalidToken('"nbf" is not a number');
+    if (typeof nbf !== 'number' || !Number.isFinite(nbf)) throw invalidToken("'nbf' is not a number");
     if (nbf > now + tolerance) throw invalidToken(`token not valid before ${nbf - now} s from now`);
   }
   if (iat !== undefined) {
-    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalidToken('"iat" is not a number');
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalidToken("'iat' is not a number");
     if (iat > now + tolerance) throw invalidToken('token issued in the future');
   }
   if (config.maxTokenAge !== undefined) {
-    if (typeof iat !== 'number') throw invalidToken('token has no "iat" and a maximum age is required');
+    if (typeof iat !== 'number') throw invalidToken("token has no 'iat' and a maximum age is required");
     if (now - iat - tolerance > config.maxTokenAge) throw invalidToken(`token older than ${config.maxTokenAge} s`);
   }
 }
