@@ -85,7 +85,7 @@ export function createReplayGuard(config: ReplayGuardConfig) {
       if (config.onStoreError === 'allow') return NO_MARK;
       // The write may still land (a queued SET NX); undo it when it does.
       pending.then(
-        () => undefined,
+        (stored) => (stored ? forget(key, token) : undefined),
         () => forget(key, token),
       );
       throw new WebhookError('store_unavailable', 'the replay store is unavailable; retry later', { cause });
