@@ -17,41 +17,52 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
 }
 
-/** Requests seen, per path (query string ignored). */
+/**
+ * Requests seen, per path (query string ignored). Counts are exact; the request log keeps the
+ * latest `logLimit` requests so a long-running example app does not grow without bound.
+ */
 export class RequestCounts {
-  readonly #requests: RecordedRequest[] = [];
+  readonly #counts = new Map<string, number>(); // "<path>" and "<METHOD> <path>"
+  readonly #log: RecordedRequest[] = [];
+  #total = 0;
+
+  constructor(readonly logLimit = 1_000) {}
 
   record(req: IncomingMessage): void {
     const url = new URL(req.url ?? '/', 'http://x');
-    this.#requests.push({ method: req.method ?? 'GET', path: url.pathname, search: url.search, headers: req.headers });
+    const method = req.method ?? 'GET';
+    for (const key of [url.pathname, `${method} ${url.pathname}`]) this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+    this.#total++;
+    this.#log.push({ method, path: url.pathname, search: url.search, headers: req.headers });
+    if (this.#log.length > this.logLimit) this.#log.shift();
   }
 
   /** Requests to `path` (exact pathname), optionally of one method. */
   get(path: string, method?: string): number {
-    return this.requests(path, method).length;
+    return this.#counts.get(method === undefined ? path : `${method.toUpperCase()} ${path}`) ?? 0;
   }
 
   /** Every request seen since the last reset. */
   total(): number {
-    return this.#requests.length;
+    return this.#total;
   }
 
-  /** The recorded requests, oldest first, optionally only those to `path`. */
+  /** The latest recorded requests, oldest first, optionally only those to `path`. */
   requests(path?: string, method?: string): RecordedRequest[] {
-    return this.#requests.filter(
+    return this.#log.filter(
       (r) => (path === undefined || r.path === path) && (method === undefined || r.method === method.toUpperCase()),
     );
   }
 
   /** `{ path: count }` for every path seen. */
   toJSON(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const { path } of this.#requests) out[path] = (out[path] ?? 0) + 1;
-    return out;
+    return Object.fromEntries([...this.#counts].filter(([key]) => key.startsWith('/')));
   }
 
   reset(): void {
-    this.#requests.length = 0;
+    this.#counts.clear();
+    this.#log.length = 0;
+    this.#total = 0;
   }
 }
 
