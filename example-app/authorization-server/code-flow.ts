@@ -79,7 +79,10 @@ export async function authorizationCodeFlow(issuer: string, options: CodeFlowOpt
       const prompt = /name="prompt" value="(\w+)"/.exec(html)?.[1];
       if (page.status !== 200 || !prompt) throw new Error(`code flow: unexpected interaction page (${page.status})`);
       const form = new URLSearchParams({ prompt });
-      if (prompt === 'login') form.set('login', options.accountId), form.set('password', 'any');
+      if (prompt === 'login') {
+        form.set('login', options.accountId);
+        form.set('password', 'any');
+      }
       location = await expectRedirect(await jar.fetch(url, { method: 'POST', body: form }), `${prompt} submit`);
     } else {
       location = await expectRedirect(await jar.fetch(url), `GET ${url.pathname}`);
