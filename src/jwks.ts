@@ -143,6 +143,11 @@ export class Jwks {
     );
   }
 
+  /** True while the cached key set needs no refresh. */
+  get isFresh(): boolean {
+    return this.remote.fresh !== undefined;
+  }
+
   /**
    * Keys that may verify a token with `alg`/`kid`. Refetches once for an unknown kid
    * (unless cooling down). Throws 503 when no key is cached and the JWKS cannot be fetched.

@@ -38,6 +38,8 @@ export interface Verified {
   payload: Record<string, unknown>;
   issuer: string;
   kid: string | undefined;
+  /** Verified with the configured HMAC secret rather than a JWKS key. */
+  hmac: boolean;
 }
 
 /** Finds the keys of `issuer` for a token's `alg`/`kid`. */
@@ -97,7 +99,7 @@ export async function verifyJwt(
   }
   await verifySignature(token, alg, keys);
   checkClaims(payload, config);
-  return { undecided: false, payload, issuer, kid };
+  return { undecided: false, payload, issuer, kid, hmac };
 }
 
 /** `true` for HMAC with a secret, `false` for asymmetric, `'undecided'` for HMAC without. */

@@ -4,15 +4,22 @@
  * Bounds: `maxEntries` entries and `maxBytes` bytes (token plus claims, counted as JSON
  * length × 2); least recently used first out. An entry lives until the token's `exp` plus
  * the clock tolerance (the instant verification would start refusing it), never longer.
- * Entries of an issuer whose key disappeared from its JWKS are dropped at once.
+ * Entries of an issuer whose key disappeared from its JWKS are dropped at once; a hit whose
+ * key set is due for a refresh is a miss, so the refresh (and that drop) happens first.
  */
 import { LRUCache } from 'lru-cache';
 import type { AuthInfo } from './auth-info.js';
+
+/** What an entry's key came from; a hit counts only while that key set is fresh. */
+export interface KeySource {
+  readonly isFresh: boolean;
+}
 
 interface Entry {
   auth: AuthInfo;
   issuer: string;
   kid: string | undefined;
+  keys: KeySource | undefined;
 }
 
 export class TokenCache {
@@ -42,14 +49,15 @@ export class TokenCache {
       this.#cache.delete(hash);
       return undefined;
     }
+    if (entry.keys !== undefined && !entry.keys.isFresh) return undefined;
     return entry.auth;
   }
 
-  set(hash: string, auth: AuthInfo, kid: string | undefined): void {
+  set(hash: string, auth: AuthInfo, kid: string | undefined, keys: KeySource | undefined): void {
     if (auth.expiresAt === undefined) return;
     const ttl = (auth.expiresAt + this.clockTolerance) * 1000 - Date.now();
     if (ttl <= 0) return;
-    this.#cache.set(hash, { auth, issuer: auth.issuer, kid }, { ttl });
+    this.#cache.set(hash, { auth, issuer: auth.issuer, kid, keys }, { ttl });
   }
 
   /** Drops every entry of `issuer` signed with one of `kids`. */

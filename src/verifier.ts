@@ -97,7 +97,7 @@ export class TokenVerifier {
         const introspected = await this.#introspect(token, hash, 'introspection is not available');
         return { ...introspected, tokenType: 'jwt' } as AuthInfo;
       }
-      this.tokenCache?.set(hash, auth, result.kid);
+      this.tokenCache?.set(hash, auth, result.kid, result.hmac ? undefined : this.issuers.get(result.issuer)!.jwks);
       return auth;
     }
     const isJwe = token.split('.').length === 5;

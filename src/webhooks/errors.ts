@@ -25,6 +25,16 @@
  * | `invalid_payload` | 400 | the verified body is not UTF-8 JSON |
  * | `body_already_parsed` | 500 | a body parser ran first; the signed bytes are gone |
  * | `store_unavailable` | 503 | the replay store failed and `onStoreError` is `'deny'` |
+ *
+ * @example
+ * ```ts
+ * app.use((err, req, res, next) => {
+ *   if (err instanceof WebhookError && err.code === 'body_already_parsed') {
+ *     console.error('webhook route is mounted after express.json():', err.description);
+ *   }
+ *   next(err);
+ * });
+ * ```
  */
 export type WebhookErrorCode =
   | 'missing_header'
@@ -40,7 +50,10 @@ export type WebhookErrorCode =
   | 'body_already_parsed'
   | 'store_unavailable';
 
-/** The HTTP status each {@link WebhookErrorCode} answers with. */
+/**
+ * The HTTP status each {@link WebhookErrorCode} answers with.
+ * @internal
+ */
 export const WEBHOOK_ERROR_STATUS: Readonly<Record<WebhookErrorCode, number>> = Object.freeze({
   missing_header: 400,
   invalid_header: 400,

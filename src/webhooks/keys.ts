@@ -9,7 +9,17 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { decodeBase64 } from './base64.js';
 
-/** An Ed25519 public key: base64 of its raw 32 bytes (as the Telnyx portal shows it), PEM, or a `KeyObject`. */
+/**
+ * An Ed25519 public key: base64 of its raw 32 bytes (as the Telnyx portal shows it), PEM, or
+ * a `KeyObject`. Standard Webhooks' `whpk_` prefix is accepted by `standardWebhook()`.
+ *
+ * @example
+ * ```ts
+ * const fromPortal: Ed25519PublicKeyInput = 'ZlN4eg7dSSqi0moX9hQUk3orrOouK3QVQSlJa248c/g=';
+ * const fromFile: Ed25519PublicKeyInput = readFileSync('telnyx-public.pem', 'utf8');
+ * const fromObject: Ed25519PublicKeyInput = createPublicKey(fromFile);
+ * ```
+ */
 export type Ed25519PublicKeyInput = string | KeyObject;
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the 32 key bytes follow (RFC 8410 §4). */

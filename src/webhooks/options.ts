@@ -5,8 +5,14 @@
 import { memoryStore, type Store } from '../store.js';
 
 /**
- * Options of {@link telnyxWebhook} and {@link standardWebhook} besides their keys.
+ * Options of `telnyxWebhook()` and `standardWebhook()` besides their keys.
  * Durations are in seconds, sizes in bytes.
+ *
+ * @example
+ * ```ts
+ * const shared: WebhookOptions = { tolerance: 120, limit: 256 * 1024, store: sharedStore, onReplay: 'allow' };
+ * app.post('/webhooks/telnyx', telnyxWebhook({ publicKey, ...shared }), handler);
+ * ```
  */
 export interface WebhookOptions {
   /**
@@ -43,7 +49,7 @@ export interface WebhookOptions {
   parseJson?: boolean;
 }
 
-/** The documented defaults, in one place. */
+/** The documented defaults, in one place. @internal */
 export const WEBHOOK_DEFAULTS = Object.freeze({
   tolerance: 300,
   limit: 1024 * 1024,

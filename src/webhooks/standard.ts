@@ -31,7 +31,15 @@ const ED25519_BYTES = 64;
 /** Rotation needs two or three; more is an attempt to make us verify in a loop. */
 const MAX_SIGNATURES = 16;
 
-/** Options of {@link standardWebhook}: `secret`, `publicKey`, or both. */
+/**
+ * Options of {@link standardWebhook}: `secret`, `publicKey`, or both.
+ *
+ * @example
+ * ```ts
+ * const options: StandardWebhookOptions = { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' };
+ * const asymmetric: StandardWebhookOptions = { publicKey: process.env.ACME_WHPK };
+ * ```
+ */
 export interface StandardWebhookOptions extends WebhookOptions {
   /**
    * The endpoint's symmetric secret, `whsec_` followed by base64 (at least 16 bytes), for

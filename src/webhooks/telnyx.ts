@@ -25,7 +25,14 @@ const SIGNATURE_HEADER = 'telnyx-signature-ed25519';
 const TIMESTAMP_HEADER = 'telnyx-timestamp';
 const SIGNATURE_BYTES = 64;
 
-/** Options of {@link telnyxWebhook}. */
+/**
+ * Options of {@link telnyxWebhook}.
+ *
+ * @example
+ * ```ts
+ * const options: TelnyxWebhookOptions = { publicKey: [currentKey, previousKey], tolerance: 300 };
+ * ```
+ */
 export interface TelnyxWebhookOptions extends WebhookOptions {
   /**
    * Your account's public key, as Mission Control shows it (base64 of the raw 32-byte

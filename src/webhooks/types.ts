@@ -5,7 +5,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** Which verifier accepted the delivery. */
+/**
+ * Which verifier accepted the delivery.
+ *
+ * @example
+ * ```ts
+ * if (req.webhook?.scheme === 'telnyx') console.log(req.body.data.event_type);
+ * ```
+ */
 export type WebhookScheme = 'telnyx' | 'standard';
 
 /**
@@ -40,7 +47,16 @@ export interface WebhookDelivery {
   duplicate: boolean;
 }
 
-/** A middleware that verifies a delivery and calls `next()` or `next(err)`. */
+/**
+ * A middleware that verifies a delivery and calls `next()` or `next(err)`. Typed with Node's
+ * request and response, so it fits Express 4 and 5 route handlers alike.
+ *
+ * @example
+ * ```ts
+ * const verifyAcme: WebhookMiddleware = standardWebhook({ secret });
+ * router.post('/acme', verifyAcme, handler);
+ * ```
+ */
 export type WebhookMiddleware = (
   req: IncomingMessage,
   res: ServerResponse,
