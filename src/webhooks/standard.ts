@@ -127,7 +127,8 @@ async function verifyStandardDelivery(
     throw new WebhookError('invalid_signature', `no ${acceptedVersions(keys)} signature in ${SIGNATURE_HEADER}`);
   }
   const body = await readBody();
-  const message = Buffer.concat([Buffer.from(`${id}.${timestampText}.`), body]);
+  // Node decodes header bytes as latin1; encoding back the same way restores the bytes sent.
+  const message = Buffer.concat([Buffer.from(`${id}.${timestampText}.`, 'latin1'), body]);
   if (!matchesAny(candidates, message, keys)) {
     throw new WebhookError('invalid_signature', 'no signature matches');
   }

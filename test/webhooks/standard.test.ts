@@ -1,4 +1,7 @@
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { standardWebhook } from '../../src/webhooks/index.js';
@@ -180,6 +183,29 @@ describe.each(flavours)('standardWebhook on $name', (flavour) => {
       const header = `${VECTOR.decoy} ${signV1a(pair.privateKey, id, ts, body)}`;
       const res = await request(server).post(PATH).set(standardHeaders(id, ts, header)).send(body);
       expect(res.status).toBe(200);
+    });
+
+    it('verifies an id that is not ASCII over the bytes the sender put in the header', async () => {
+      const body = '{"type":"ping"}';
+      const utf8Id = 'msg_café';
+      const ts = nowSeconds();
+      const signature = signV1(secret, utf8Id, ts, body);
+      // The sender puts the UTF-8 bytes in the header; Node's client writes a header string as
+      // latin1, so these characters are those bytes on the wire. The body goes as a Buffer:
+      // Node sends a string body together with the header, all encoded as UTF-8 (so does supertest).
+      const wireId = Buffer.from(utf8Id, 'utf8').toString('latin1');
+      const server = app().listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: PATH, method: 'POST' },
+          (res) => resolve(res.resume().statusCode),
+        );
+        for (const [name, value] of Object.entries(standardHeaders(wireId, ts, signature))) req.setHeader(name, value);
+        req.on('error', reject);
+        req.end(Buffer.from(body));
+      }).finally(() => server.close());
+      expect(status).toBe(200);
     });
 
     it('refuses a delivery signed with the wrong secret', async () => {
