@@ -148,6 +148,9 @@ function introspectionOptions(read: (name: string) => string | undefined): Intro
   if (clientSecret !== undefined && clientId === undefined && auth === undefined) {
     throw new ConfigError('INTROSPECTION_CLIENT_SECRET is set but INTROSPECTION_CLIENT_ID is not: set INTROSPECTION_CLIENT_ID too');
   }
+  if (clientId !== undefined && clientSecret === undefined && bearerToken === undefined && auth === undefined) {
+    throw new ConfigError('INTROSPECTION_CLIENT_ID is set but INTROSPECTION_CLIENT_SECRET is not: set INTROSPECTION_CLIENT_SECRET too');
+  }
   const options: IntrospectionOptions = {};
   if (endpoint !== undefined) options.endpoint = endpoint;
   if (clientId !== undefined) options.clientId = clientId;

@@ -85,7 +85,7 @@ function external(example: RunningExample, paint: Paint): string[] {
     '',
     paint.bold('Try it'),
     '',
-    comment(paint, `1. get an access token for audience ${list(audience)} from your authorization server, with scope messages:read`),
+    comment(paint, `1. get an access token from your authorization server: aud ${list(audience)}, scope messages:read`),
     `  TOKEN='<paste the access token>'`,
     '',
     comment(paint, '2. call the API with it → 200 (403 if the token lacks messages:read)'),
