@@ -132,11 +132,13 @@ async function main(): Promise<number> {
   try {
     const result = await runDemo({ apiUrl, onStep: (step) => console.log(formatStep(step, paint)) });
     const failed = result.steps.filter((s) => !s.ok).length;
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const skipped = result.steps.filter((s) => s.skipped !== undefined).length;
+    const ran = result.steps.length - skipped;
+    const extra = paint.dim(`(${skipped > 0 ? `${skipped} skipped, ` : ''}${((performance.now() - started) / 1000).toFixed(1)} s)`);
     console.log(
       failed === 0
-        ? `\n${paint.green(`All ${result.steps.length} steps behaved as expected`)} ${paint.dim(`(${seconds} s)`)}`
-        : `\n${paint.red(`${failed} of ${result.steps.length} steps did not`)} ${paint.dim(`(${seconds} s)`)}`,
+        ? `\n${paint.green(`All ${ran} steps behaved as expected`)} ${extra}`
+        : `\n${paint.red(`${failed} of ${ran} steps did not behave as expected`)} ${extra}`,
     );
     return result.ok ? 0 : 1;
   } catch (err) {
