@@ -98,6 +98,10 @@ export class Introspector {
     if (this.#inFlight.size >= this.options.maxConcurrency) {
       return Promise.reject(temporarilyUnavailable('too many introspection calls in flight', 1));
     }
+    // Half-open: one probe at a time until a call succeeds and closes the circuit.
+    if (this.#backoff.state === 'half-open' && this.#inFlight.size > 0) {
+      return Promise.reject(temporarilyUnavailable('introspection recovering: one call at a time', 1));
+    }
     this.#calls++;
     const pending = this.#call(token, endpoint).then(
       (response) => {
