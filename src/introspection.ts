@@ -7,7 +7,9 @@
  * result lives until `min(exp, now + maxAge)`; an inactive one `negativeMaxAge`. Calls
  * for the same token share one request (`#inFlight`); at most `maxConcurrency` distinct
  * calls run at once, and a call beyond that is a 503, never a queue. A failed call is
- * never cached.
+ * never cached. With a shared `store` (e.g. Redis), results are also written there, and a
+ * miss here looks there (waiting at most `timeout`) before calling the server; a failing
+ * store only costs that look-up.
  *
  * @see [RFC 7662 - OAuth 2.0 Token Introspection](https://www.rfc-editor.org/rfc/rfc7662)
  */
@@ -33,6 +35,9 @@ export interface IntrospectionResponse {
   [field: string]: unknown;
 }
 
+/** Keys of introspection results in a shared store: `introspection:<sha256 of the token>`. */
+const STORE_PREFIX = 'introspection:';
+
 export interface IntrospectionState {
   cacheSize: number;
   inFlight: number;
@@ -48,6 +53,9 @@ export class Introspector {
   #calls = 0;
   #lastError: string | undefined;
   #warnedCredentials = false;
+  #warnedStore = false;
+  /** Calls to the authorization server in flight (store look-ups not counted). */
+  #serverCalls = 0;
 
   constructor(
     private readonly config: GuardConfig,
@@ -89,37 +97,90 @@ export class Introspector {
   }
 
   #start(token: string, hash: string, endpoint: string): Promise<IntrospectionResponse> {
+    const pending = this.#fromStore(hash).then((shared) => {
+      if (shared === undefined) return this.#callServer(token, hash, endpoint);
+      this.#cache.set(hash, shared, { ttl: this.#ttl(shared) });
+      return shared;
+    });
+    const shared = pending.finally(() => this.#inFlight.delete(hash));
+    this.#inFlight.set(hash, shared);
+    return shared;
+  }
+
+  #callServer(token: string, hash: string, endpoint: string): Promise<IntrospectionResponse> {
     const wait = this.#backoff.wait();
     if (wait > 0) {
       return Promise.reject(
         temporarilyUnavailable(`introspection unavailable: ${this.#lastError ?? 'backing off'}`, Math.ceil(wait)),
       );
     }
-    if (this.#inFlight.size >= this.options.maxConcurrency) {
+    if (this.#serverCalls >= this.options.maxConcurrency) {
       return Promise.reject(temporarilyUnavailable('too many introspection calls in flight', 1));
     }
     // Half-open: one probe at a time until a call succeeds and closes the circuit.
-    if (this.#backoff.state === 'half-open' && this.#inFlight.size > 0) {
+    if (this.#backoff.state === 'half-open' && this.#serverCalls > 0) {
       return Promise.reject(temporarilyUnavailable('introspection recovering: one call at a time', 1));
     }
     this.#calls++;
-    const pending = this.#call(token, endpoint).then(
+    this.#serverCalls++;
+    return this.#call(token, endpoint).then(
       (response) => {
+        this.#serverCalls--;
         this.#backoff.success();
         this.#lastError = undefined;
-        this.#cache.set(hash, response, { ttl: this.#ttl(response) });
+        const ttl = this.#ttl(response);
+        this.#cache.set(hash, response, { ttl });
+        this.#toStore(hash, response, ttl);
         return response;
       },
       (err: unknown) => {
+        this.#serverCalls--;
         const failure = err instanceof OAuthError ? err : temporarilyUnavailable('introspection failed', 1, err);
         this.#lastError = (failure.cause as Error | undefined)?.message ?? failure.description;
         this.#backoff.failure(failure.retryAfter !== undefined && failure.retryAfter > 1 ? failure.retryAfter : undefined);
         throw failure;
       },
     );
-    const shared = pending.finally(() => this.#inFlight.delete(hash));
-    this.#inFlight.set(hash, shared);
-    return shared;
+  }
+
+  /**
+   * The shared cache's answer (another instance's call), waited for at most `timeout`.
+   * A failing store is not fatal: the caller asks the authorization server instead.
+   */
+  async #fromStore(hash: string): Promise<IntrospectionResponse | undefined> {
+    const store = this.options.store;
+    if (store === undefined) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const value = await Promise.race([
+        store.get(STORE_PREFIX + hash),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('store timed out')), this.config.timeout * 1000);
+          timer.unref();
+        }),
+      ]);
+      if (value === undefined) return undefined;
+      const response = parseJsonObject(value);
+      return response !== undefined && typeof response.active === 'boolean' ? (response as IntrospectionResponse) : undefined;
+    } catch (err) {
+      this.#warnStore(err);
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #toStore(hash: string, response: IntrospectionResponse, ttlMs: number): void {
+    this.options.store?.set(STORE_PREFIX + hash, JSON.stringify(response), ttlMs).catch((err: unknown) => this.#warnStore(err));
+  }
+
+  #warnStore(err: unknown): void {
+    if (this.#warnedStore) return;
+    this.#warnedStore = true;
+    process.emitWarning(
+      `the shared introspection cache failed (${(err as Error)?.message ?? 'unknown error'}); asking the authorization server instead`,
+      { code: 'RESOURCE_GUARD_STORE' },
+    );
   }
 
   async #call(token: string, endpoint: string): Promise<IntrospectionResponse> {
@@ -195,16 +256,17 @@ export class Introspector {
     if (response.iss !== undefined && !this.config.issuers.includes(response.iss)) {
       throw invalidToken('issuer not trusted');
     }
+    // Whether `aud` names this resource is checked per call (audience.ts): routes may differ.
     if (response.aud !== undefined) {
-      const audiences = Array.isArray(response.aud) ? response.aud : [response.aud];
-      if (!audiences.some((a) => this.config.audiences.includes(a))) throw invalidToken('audience mismatch');
+      const audiences: unknown[] = Array.isArray(response.aud) ? response.aud : [response.aud];
+      if (!audiences.some((a) => typeof a === 'string')) throw invalidToken('audience mismatch');
     } else if (this.options.requireAudience) {
       throw invalidToken('introspection response has no audience');
     }
     if (typeof response.token_type === 'string' && /refresh/i.test(response.token_type)) {
       throw invalidToken('refresh tokens are not access tokens');
     }
-    return toAuthInfo(token, 'opaque', response.iss ?? this.config.issuers[0]!, response);
+    return toAuthInfo(token, 'opaque', response.iss ?? this.config.issuers[0]!, response, this.config.scopeClaims);
   }
 
   #ttl(response: IntrospectionResponse): number {

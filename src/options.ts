@@ -6,6 +6,7 @@
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { isLoopbackUrl } from './http.js';
+import type { Store } from './store.js';
 
 /** Asymmetric JWS algorithms accepted by default (RFC 8725 §3.1: an explicit allow-list). */
 export const ASYMMETRIC_ALGORITHMS = Object.freeze([
@@ -59,6 +60,8 @@ export interface IntrospectionOptions {
   cacheMaxEntries?: number;
   /** Most bytes of cached results. Default: 16 MiB. */
   cacheMaxBytes?: number;
+  /** Shared cache of results (e.g. `redisStore`), beside the in-process one. Default: the guard's `store`. */
+  store?: Store;
 }
 
 /** Options of {@link createGuard}. Every duration is in seconds. */
@@ -117,12 +120,29 @@ export interface GuardOptions {
   allowInsecureHttp?: boolean;
   /** Extra scopes to list in `scopes_supported` of the RFC 9728 document. */
   scopesSupported?: readonly string[];
+  /**
+   * The claims whose values make up `AuthInfo.scopes`, read in this order; each may be a
+   * space-delimited string or an array of strings. Duplicates are removed, order is kept.
+   * `['scope', 'permissions']` serves Auth0 RBAC, whose rights sit in a `permissions` array.
+   * Default: `['scope', 'scp']`.
+   */
+  scopeClaims?: readonly string[];
   /** `resource_name` of the RFC 9728 document. */
   resourceName?: string;
   /** `resource_documentation` of the RFC 9728 document. */
   resourceDocumentation?: string;
   /** Verified-token cache bounds; `false` disables it. Default: 10,000 entries, 16 MiB. */
   tokenCache?: { maxEntries?: number; maxBytes?: number } | false;
+  /**
+   * Shared state for several instances (`redisStore` from `resource-guard/redis`): the
+   * introspection cache and the DPoP `jti` replay set. Default: in-process memory only.
+   */
+  store?: Store;
+  /**
+   * When the store fails or is slower than `timeout`: `'deny'` (default) makes replay checks
+   * fail closed with 503; `'allow'` lets them pass. Caches always fall back to asking the AS.
+   */
+  onStoreError?: 'deny' | 'allow';
 }
 
 /** Every default, on one screen. Durations in seconds. */
@@ -133,6 +153,7 @@ export const DEFAULTS = Object.freeze({
   cooldown: 30,
   maxStale: 86_400,
   tokenLocations: Object.freeze(['header'] as const),
+  scopeClaims: Object.freeze(['scope', 'scp'] as const),
   introspection: Object.freeze({
     encoding: 'form' as const,
     maxAge: 300,
@@ -161,6 +182,7 @@ export interface IntrospectionConfig {
   introspectJwt: boolean;
   cacheMaxEntries: number;
   cacheMaxBytes: number;
+  store: Store | undefined;
 }
 
 /** The validated, frozen form of {@link GuardOptions}. Durations in seconds. */
@@ -184,9 +206,12 @@ export interface GuardConfig {
   tokenLocations: ReadonlySet<TokenLocation>;
   allowInsecureHttp: boolean;
   scopesSupported: readonly string[];
+  scopeClaims: readonly string[];
   resourceName: string | undefined;
   resourceDocumentation: string | undefined;
   tokenCache: { maxEntries: number; maxBytes: number } | undefined;
+  store: Store | undefined;
+  onStoreError: 'deny' | 'allow';
   maxResponseBytes: number;
 }
 
@@ -216,6 +241,7 @@ export function normalizeOptions(options: GuardOptions): GuardConfig {
   const timeout = duration(options.timeout, 'timeout', DEFAULTS.timeout, { min: 0.001 });
   const cooldown = duration(options.cooldown, 'cooldown', DEFAULTS.cooldown);
   const jwksMaxAge = duration(options.jwksMaxAge, 'jwksMaxAge', DEFAULTS.jwksMaxAge);
+  const store = toStore(options.store, 'store');
   if (jwksMaxAge < cooldown) throw new TypeError('"jwksMaxAge" must not be shorter than "cooldown"');
 
   const config: GuardConfig = {
@@ -235,13 +261,16 @@ export function normalizeOptions(options: GuardOptions): GuardConfig {
     jwksMaxAge,
     cooldown,
     maxStale: duration(options.maxStale, 'maxStale', DEFAULTS.maxStale),
-    introspection: toIntrospection(options.introspection, allowInsecureHttp),
+    introspection: toIntrospection(options.introspection, allowInsecureHttp, store),
     tokenLocations: toTokenLocations(options.tokenLocations),
     allowInsecureHttp,
     scopesSupported: options.scopesSupported === undefined ? [] : stringList(options.scopesSupported, 'scopesSupported', true),
+    scopeClaims: options.scopeClaims === undefined ? DEFAULTS.scopeClaims : stringList(options.scopeClaims, 'scopeClaims'),
     resourceName: optionalString(options.resourceName, 'resourceName'),
     resourceDocumentation: optionalString(options.resourceDocumentation, 'resourceDocumentation'),
     tokenCache: toTokenCache(options.tokenCache),
+    store,
+    onStoreError: toOnStoreError(options.onStoreError),
     maxResponseBytes: DEFAULTS.maxResponseBytes,
   };
   return Object.freeze(config);
@@ -250,6 +279,7 @@ export function normalizeOptions(options: GuardOptions): GuardConfig {
 function toIntrospection(
   options: IntrospectionOptions | false | undefined,
   allowInsecureHttp: boolean,
+  guardStore: Store | undefined,
 ): IntrospectionConfig | undefined {
   if (options === false) return undefined;
   if (options === undefined) return undefined;
@@ -300,6 +330,7 @@ function toIntrospection(
     introspectJwt: optionalBoolean(options.introspectJwt, 'introspection.introspectJwt') ?? false,
     cacheMaxEntries: positiveInteger(options.cacheMaxEntries, 'introspection.cacheMaxEntries', d.cacheMaxEntries),
     cacheMaxBytes: positiveInteger(options.cacheMaxBytes, 'introspection.cacheMaxBytes', d.cacheMaxBytes),
+    store: toStore(options.store, 'introspection.store') ?? guardStore,
   });
 }
 
@@ -332,6 +363,21 @@ function toHmacKey(secret: GuardOptions['hmacSecret']): KeyObject | undefined {
   }
   if (typeof secret === 'object' && secret !== null && (secret as KeyObject).type === 'secret') return secret;
   throw new TypeError('"hmacSecret" must be a string, a Uint8Array or a secret KeyObject');
+}
+
+function toStore(store: unknown, name: string): Store | undefined {
+  if (store === undefined) return undefined;
+  const s = store as Partial<Store> | null;
+  if (typeof s !== 'object' || s === null || ['get', 'set', 'setIfAbsent', 'delete'].some((m) => typeof s[m as keyof Store] !== 'function')) {
+    throw new TypeError(`"${name}" must be a Store (get, set, setIfAbsent, delete), e.g. redisStore(client)`);
+  }
+  return store as Store;
+}
+
+function toOnStoreError(value: unknown): 'deny' | 'allow' {
+  if (value === undefined) return 'deny';
+  if (value !== 'deny' && value !== 'allow') throw new TypeError('"onStoreError" must be "deny" or "allow"');
+  return value;
 }
 
 function toTokenLocations(locations: readonly TokenLocation[] | undefined): ReadonlySet<TokenLocation> {

@@ -14,6 +14,8 @@ describe('package entry points', () => {
     const out = run(
       `const rg = require('resource-guard');
        const hooks = require('resource-guard/webhooks');
+       const { redisStore } = require('resource-guard/redis');
+       if (typeof redisStore !== 'function') throw new Error('no redisStore');
        const guard = rg.createGuard({ issuer: 'https://auth.example.com', audience: 'https://api.example.com' });
        console.log(typeof rg.createGuard, typeof rg.OAuthError, typeof guard.authenticate(), typeof hooks.telnyxWebhook, typeof hooks.standardWebhook);`,
       'commonjs',
