@@ -8,6 +8,7 @@
  * example in embedded mode; otherwise it starts one itself, in this process, on ephemeral
  * ports, and stops it at the end. `runDemo()` is what the tests call.
  */
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { createPaint, type Paint } from './colors.js';
 import { DEMO_STEPS, type DemoContext } from './demo-steps.js';
@@ -107,24 +108,21 @@ async function main(): Promise<number> {
 
   if ((await fetchDevKit(apiUrl)) === undefined) {
     console.log(paint.dim(`No example in embedded mode at ${apiUrl}: starting one on ephemeral ports for this run.`));
-    try {
-      // Loaded only here: running against an example that is already up needs none of it.
-      const { startExample } = await import('./server.js');
-      const example = await startExample({
-        port: 0,
-        authorizationServer: { mode: 'embedded', port: 0 },
-        telnyxPublicKey: undefined,
-        standardWebhookSecret: undefined,
-      });
-      apiUrl = example.apiUrl;
-      close = () => example.close();
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && String(err).includes('resource-guard')) {
-        console.error(`${paint.red('✘')} resource-guard is not built yet: run npm run build (npm start does it too)`);
-        return 1;
-      }
-      throw err;
+    // `npm run demo` does not build, and the example imports the package from dist/.
+    if (!existsSync(new URL('../dist/index.js', import.meta.url))) {
+      console.error(`${paint.red('✘')} resource-guard is not built yet: run npm run build (npm start does it too)`);
+      return 1;
     }
+    // Loaded only here: running against an example that is already up needs none of it.
+    const { startExample } = await import('./server.js');
+    const example = await startExample({
+      port: 0,
+      authorizationServer: { mode: 'embedded', port: 0 },
+      telnyxPublicKey: undefined,
+      standardWebhookSecret: undefined,
+    });
+    apiUrl = example.apiUrl;
+    close = () => example.close();
   }
 
   console.log(`${paint.bold('resource-guard demo')} against ${apiUrl}\n`);
