@@ -2,7 +2,7 @@
  * `AuthInfo`, what a verified request carries as `req.auth`, and the one function that maps
  * a token's claims (a JWT payload or an introspection response) onto it.
  */
-import { parseScopes } from './scopes.js';
+import { DEFAULT_SCOPE_CLAIMS, parseScopes } from './scopes.js';
 
 /**
  * The verified identity of a request. A plain, JSON-serialisable object: arrays, no
@@ -10,7 +10,7 @@ import { parseScopes } from './scopes.js';
  *
  * @typeParam Claims the shape of the token's claims, for typed access to custom claims.
  */
-export interface AuthInfo<Claims extends Record<string, unknown> = Record<string, unknown>> {
+export interface AuthInfo<Claims extends object = Record<string, unknown>> {
   /** The access token as presented. */
   token: string;
   /** `'jwt'` when verified locally, `'opaque'` when decided by introspection. */
@@ -23,7 +23,7 @@ export interface AuthInfo<Claims extends Record<string, unknown> = Record<string
   clientId?: string;
   /** `aud`, always as an array. */
   audience: string[];
-  /** Granted scopes from `scope`/`scp`, duplicates removed, order kept. */
+  /** Granted scopes from the `scopeClaims` (default `scope`, `scp`), duplicates removed, order kept. */
   scopes: string[];
   /** `exp`, seconds since the epoch. */
   expiresAt?: number;
@@ -37,13 +37,14 @@ export function toAuthInfo(
   tokenType: AuthInfo['tokenType'],
   issuer: string,
   claims: Record<string, unknown>,
+  scopeClaims: readonly string[] = DEFAULT_SCOPE_CLAIMS,
 ): AuthInfo {
   const info: AuthInfo = {
     token,
     tokenType,
     issuer,
     audience: toStringArray(claims.aud),
-    scopes: parseScopes(claims),
+    scopes: parseScopes(claims, scopeClaims),
     claims,
   };
   if (typeof claims.sub === 'string') info.subject = claims.sub;

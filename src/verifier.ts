@@ -7,6 +7,7 @@
  * or 401. Every error leaving `verify` carries this API's challenge headers.
  */
 import { createHash } from 'node:crypto';
+import { checkAudience, exactAudience, type AudienceCheck } from './audience.js';
 import { toAuthInfo, type AuthInfo } from './auth-info.js';
 import { createMetadataCache, type AuthorizationServerMetadata } from './discovery.js';
 import { invalidToken, OAuthError, type ChallengeContext } from './errors.js';
@@ -32,10 +33,13 @@ export class TokenVerifier {
   readonly issuers = new Map<string, IssuerState>();
   readonly tokenCache: TokenCache | undefined;
   readonly introspector: Introspector | undefined;
+  /** The guard's `audience`: what a call accepts unless its route says otherwise. */
+  readonly audience: AudienceCheck;
 
   constructor(config: GuardConfig, challenge: ChallengeContext) {
     this.config = config;
     this.challenge = challenge;
+    this.audience = exactAudience(config.audiences);
     this.tokenCache =
       config.tokenCache && !config.introspection?.introspectJwt
         ? new TokenCache(config.tokenCache.maxEntries, config.tokenCache.maxBytes, config.clockTolerance)
@@ -70,30 +74,48 @@ export class TokenVerifier {
     return createHash('sha256').update(token).digest('base64url');
   }
 
-  /** A cached decision, without a promise: the hot path. */
-  cached(hash: string): AuthInfo | undefined {
-    return this.tokenCache?.get(hash);
+  /**
+   * A cached decision, without a promise: the hot path. The cache holds verified tokens
+   * whatever their audience, so the hit is checked against `audience` here; a mismatch
+   * throws `invalid_token` with this guard's challenge.
+   */
+  cached(hash: string, audience: AudienceCheck = this.audience): AuthInfo | undefined {
+    const auth = this.tokenCache?.get(hash);
+    if (auth === undefined) return undefined;
+    try {
+      checkAudience(auth, audience);
+    } catch (err) {
+      throw err instanceof OAuthError ? err.withContext(this.challenge) : err;
+    }
+    return auth;
   }
 
-  /** Verifies `token`; rejects with an `OAuthError` whose headers are ready to send. */
-  async verify(token: string, hash?: string): Promise<AuthInfo> {
+  /**
+   * Verifies `token` for `audience` (default: the guard's); rejects with an `OAuthError`
+   * whose headers are ready to send.
+   */
+  async verify(token: string, hash?: string, audience: AudienceCheck = this.audience): Promise<AuthInfo> {
     try {
       if (typeof token !== 'string' || token.length === 0) throw invalidToken('empty token');
       if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('token too large');
       const key = hash ?? this.hash(token);
-      return this.cached(key) ?? (await this.#decide(token, key));
+      const auth = this.tokenCache?.get(key) ?? (await this.#decide(token, key, audience));
+      checkAudience(auth, audience);
+      return auth;
     } catch (err) {
       throw err instanceof OAuthError ? err.withContext(this.challenge) : err;
     }
   }
 
-  async #decide(token: string, hash: string): Promise<AuthInfo> {
+  async #decide(token: string, hash: string, audience: AudienceCheck): Promise<AuthInfo> {
     const decoded = decodeJws(token);
     if (decoded !== undefined) {
       const result = await verifyJwt(token, decoded, this.config, this.#resolveKeys);
       if (result.undecided) return this.#introspect(token, hash, result.reason);
-      const auth = toAuthInfo(token, 'jwt', result.issuer, result.payload);
+      const auth = toAuthInfo(token, 'jwt', result.issuer, result.payload, this.config.scopeClaims);
       if (this.config.introspection?.introspectJwt) {
+        // A wrong audience is decided locally: no introspection call for it.
+        checkAudience(auth, audience);
         const introspected = await this.#introspect(token, hash, 'introspection is not available');
         return { ...introspected, tokenType: 'jwt' } as AuthInfo;
       }

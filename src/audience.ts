@@ -1,0 +1,63 @@
+/**
+ * Which audiences one call accepts, and the check itself.
+ *
+ * Verification (signature, `iss`, `exp`, `nbf`, `iat`) is the same for every route, so it is
+ * done once and cached; whether the token was minted for *this* resource depends on the
+ * route, so it is checked on every call, cache hit or not. A verified token can therefore
+ * never carry one route's audience decision into another route.
+ *
+ * @see [RFC 9068 §4 - Validating JWT Access Tokens](https://www.rfc-editor.org/rfc/rfc9068#section-4) (step 3, `aud`)
+ * @see [RFC 8707 - Resource Indicators for OAuth 2.0](https://www.rfc-editor.org/rfc/rfc8707)
+ */
+import type { AuthInfo } from './auth-info.js';
+import { invalidToken } from './errors.js';
+
+/** What one call accepts: a token passes when one of its `aud` values is one of `values`. */
+export interface AudienceCheck {
+  readonly values: readonly string[];
+  /**
+   * Compare as resource URLs (RFC 8707): scheme and host case-insensitively, a default port
+   * and a trailing slash ignored. Otherwise values are compared exactly, as `aud` strings.
+   */
+  readonly resourceUrl: boolean;
+}
+
+/** Accepts exactly these `aud` values (the guard's `audience` option, a route's `audience`). */
+export function exactAudience(values: readonly string[]): AudienceCheck {
+  return Object.freeze({ values: Object.freeze([...values]), resourceUrl: false });
+}
+
+/** Accepts tokens minted for the resource at `url` (RFC 8707 `resource`), compared as a URL. */
+export function resourceUrlAudience(url: string): AudienceCheck {
+  const normalized = normalizeResourceUrl(url);
+  return Object.freeze({ values: Object.freeze(normalized === undefined ? [] : [normalized]), resourceUrl: true });
+}
+
+/**
+ * Throws 401 `invalid_token` ("audience mismatch") unless the token names an accepted
+ * audience. A token without any `aud` only gets here from introspection answers that leave
+ * `aud` out, which `introspection.requireAudience` refuses earlier; otherwise it passes, as
+ * the authorization server vouched for it without naming a resource.
+ */
+export function checkAudience(auth: AuthInfo, check: AudienceCheck): void {
+  if (auth.audience.length === 0) return;
+  const matches = check.resourceUrl
+    ? auth.audience.some((aud) => {
+        const normalized = normalizeResourceUrl(aud);
+        return normalized !== undefined && check.values.includes(normalized);
+      })
+    : auth.audience.some((aud) => check.values.includes(aud));
+  if (!matches) throw invalidToken('audience mismatch');
+}
+
+/**
+ * `origin + path` of an http(s) URL, without a trailing slash; `undefined` for anything
+ * else, and for URLs with a query, fragment or credentials (never a resource indicator here).
+ */
+export function normalizeResourceUrl(value: string): string | undefined {
+  if (!URL.canParse(value)) return undefined;
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') return undefined;
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
