@@ -44,7 +44,7 @@ type Attempt =
   | { url: string; outcome: 'found'; metadata: AuthorizationServerMetadata; maxAge: number }
   | { url: string; outcome: 'missing'; status: number }
   | { url: string; outcome: 'mismatch'; issuer: string }
-  | { url: string; outcome: 'failed'; reason: string; retryAfter: number | undefined };
+  | { url: string; outcome: 'failed'; reason: string; retryAfter: number | undefined; unreachable?: boolean };
 
 /**
  * Fetches the metadata of `issuer`, trying each candidate until one answers with a valid
@@ -61,6 +61,9 @@ export async function fetchMetadata(
     const attempt = await tryCandidate(url, issuer, config);
     if (attempt.outcome === 'found') return { value: attempt.metadata, maxAge: attempt.maxAge };
     attempts.push(attempt);
+    // Every candidate is on the issuer's origin: when one cannot be reached (timeout, refused),
+    // none can, and trying the rest would multiply the wait by the number of candidates.
+    if (attempt.outcome === 'failed' && attempt.unreachable === true) break;
   }
   throw explainFailure(issuer, attempts);
 }
@@ -75,7 +78,7 @@ async function tryCandidate(url: string, issuer: string, config: GuardConfig): P
       allowInsecureHttp: config.allowInsecureHttp,
     });
   } catch (err) {
-    return { url, outcome: 'failed', reason: (err as Error).message, retryAfter: undefined };
+    return { url, outcome: 'failed', reason: (err as Error).message, retryAfter: undefined, unreachable: true };
   }
   if (response.status === 404 || response.status === 410 || response.status === 405) {
     return { url, outcome: 'missing', status: response.status };
