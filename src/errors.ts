@@ -16,6 +16,8 @@ export type OAuthErrorCode =
   | 'invalid_token'
   /** RFC 6750 §3.1: the token is valid but lacks what the route needs. 403. */
   | 'insufficient_scope'
+  /** RFC 9470 §3: the user's authentication is too weak or too old for the route. 401. */
+  | 'insufficient_user_authentication'
   /** The authorization server could not be reached to decide the token. 503. */
   | 'temporarily_unavailable'
   /** The guard or the authorization server is misconfigured. 500. */
@@ -146,6 +148,23 @@ export function insufficientScope(needed: readonly string[], description: string
     code: 'insufficient_scope',
     description,
     challenge: needed.length > 0 ? { scope: needed.join(' ') } : {},
+  });
+}
+
+/**
+ * 401 `insufficient_user_authentication` (RFC 9470 §3): the token is good but the login behind
+ * it is too weak or too old. `acr_values` (quoted, space-separated) and `max_age` (seconds,
+ * rendered unquoted) tell the client what to ask the authorization server for.
+ */
+export function insufficientUserAuthentication(
+  description: string,
+  requirement: { acr_values?: string | undefined; max_age?: number | undefined },
+): OAuthError {
+  return new OAuthError({
+    status: 401,
+    code: 'insufficient_user_authentication',
+    description,
+    challenge: { acr_values: requirement.acr_values, max_age: requirement.max_age },
   });
 }
 

@@ -5,8 +5,11 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuthInfo } from './auth-info.js';
+import { checkAudience } from './audience.js';
 import { insufficientScope, missingToken, OAuthError } from './errors.js';
-import { buildMetadata, metadataUrlOf } from './metadata.js';
+import { compileRouteAudience, requestOrigin, routeOf } from './express-route.js';
+import type { ResourceRegistry } from './resources.js';
+import { buildMetadata } from './metadata.js';
 import { hasAllScopes, hasAnyScope } from './scopes.js';
 import { extractToken } from './token.js';
 import type { TokenVerifier } from './verifier.js';
@@ -25,15 +28,62 @@ declare global {
 export interface AuthenticateOptions {
   /** Let requests without any token through with `req.auth` unset. A bad token still fails. Default: false. */
   optional?: boolean;
+  /**
+   * The audience(s) this route accepts instead of the guard's `audience`: a token passes
+   * when one of its `aud` values is one of these. The first one is the route's resource: its
+   * challenges name that resource's RFC 9728 metadata URL, and `app.use(guard.metadata())`
+   * serves that document too. Later middlewares on the request (`requireScopes`, …) that
+   * authenticate by themselves check this audience as well, and a `req.auth` set earlier
+   * for another audience is checked again here.
+   *
+   * `'request-url'` (RFC 8707, as MCP clients use it): the token's `aud` must be this route's
+   * resource URL, the request's origin plus {@link resourcePath}, compared as URLs (a
+   * trailing slash and a default port do not matter). The origin honours Express's
+   * `trust proxy` setting (`X-Forwarded-Proto`/`X-Forwarded-Host` from trusted proxies only).
+   *
+   * > [!WARNING]
+   * > With `'request-url'` the client's `Host` header (or a trusted proxy's
+   * > `X-Forwarded-Host`) picks the audience. When the authorization server also mints
+   * > tokens for other resources, a token for `https://other.example.com/mcp` sent here with
+   * > `Host: other.example.com` would pass: pin {@link origins}, or let only a proxy that
+   * > routes by host reach the app.
+   *
+   * Default: the guard's `audience`.
+   *
+   * @example
+   * ```ts
+   * app.use('/billing', guard.authenticate({ audience: 'https://api.example.com/billing' }));
+   * app.use('/mcp', guard.authenticate({ audience: 'request-url' })); // aud: https://<host>/mcp
+   * ```
+   * @see [RFC 8707 §2 - Access Token Request](https://www.rfc-editor.org/rfc/rfc8707#section-2)
+   */
+  audience?: string | readonly string[] | 'request-url';
+  /**
+   * With `audience: 'request-url'`: the path of the resource, such as `'/mcp'`. Declaring it
+   * lets `guard.metadata()` serve the resource's document before any request reached the
+   * route. Default: where the middleware is mounted (`app.use('/mcp', …)` or a router at
+   * `/mcp` gives `/mcp`; on a route, `app.post('/mcp', …)`, the path requested).
+   */
+  resourcePath?: string;
+  /**
+   * With `audience: 'request-url'`: the only origins the resource may have, such as
+   * `['https://api.example.com']`. A request addressed to another origin accepts no token
+   * (401 `invalid_token`, "audience mismatch"). Default: any origin the request names.
+   */
+  origins?: readonly string[];
 }
 
-/** Authenticates the request, then calls `done` with no error (req.auth may stay unset when optional). */
-function authenticateRequest(
+/**
+ * Authenticates the request for its route's audience (`express-route.ts`), then calls `done`
+ * with no error (req.auth may stay unset when optional). Errors carry the route's challenge.
+ */
+export function authenticateRequest(
   verifier: TokenVerifier,
   req: Request,
   optional: boolean,
   done: (err?: unknown) => void,
 ): void {
+  const route = routeOf(req, verifier);
   let token: string | undefined;
   try {
     token = extractToken(
@@ -41,35 +91,54 @@ function authenticateRequest(
       verifier.config.tokenLocations,
     );
   } catch (err) {
-    done(err instanceof OAuthError ? err.withContext(verifier.challenge) : err);
+    done(err instanceof OAuthError ? err.withContext(route.challenge) : err);
     return;
   }
   if (token === undefined) {
-    done(optional ? undefined : missingToken().withContext(verifier.challenge));
+    done(optional ? undefined : missingToken().withContext(route.challenge));
     return;
   }
   const hash = verifier.hash(token);
-  const cached = verifier.cached(hash);
+  let cached: AuthInfo | undefined;
+  try {
+    cached = verifier.cached(hash, route.audience);
+  } catch (err) {
+    done(err instanceof OAuthError ? err.withContext(route.challenge) : err);
+    return;
+  }
   if (cached !== undefined) {
     req.auth = cached;
     done();
     return;
   }
-  verifier.verify(token, hash).then(
+  verifier.verify(token, hash, route.audience).then(
     (auth) => {
       req.auth = auth;
       done();
     },
-    done,
+    (err: unknown) => done(err instanceof OAuthError ? err.withContext(route.challenge) : err),
   );
 }
 
 /** `guard.authenticate()`. */
-export function authenticateMiddleware(verifier: TokenVerifier, options: AuthenticateOptions = {}): RequestHandler {
+export function authenticateMiddleware(
+  verifier: TokenVerifier,
+  options: AuthenticateOptions = {},
+  resources?: ResourceRegistry,
+): RequestHandler {
   const optional = options.optional ?? false;
+  const resolveRoute = resources === undefined ? undefined : compileRouteAudience(verifier, resources, options);
   return function authenticate(req: Request, _res: Response, next: NextFunction) {
-    if (req.auth !== undefined) return next();
-    authenticateRequest(verifier, req, optional, next);
+    const route = resolveRoute?.(req);
+    if (req.auth === undefined) return authenticateRequest(verifier, req, optional, next);
+    // Verified earlier on this request, perhaps for another audience: this route's decides.
+    if (route === undefined) return next();
+    try {
+      checkAudience(req.auth, route.audience);
+    } catch (err) {
+      return next(err instanceof OAuthError ? err.withContext(route.challenge) : err);
+    }
+    next();
   };
 }
 
@@ -81,7 +150,7 @@ export function scopeMiddleware(verifier: TokenVerifier, scopes: readonly string
     const auth = req.auth!;
     if (check(auth.scopes, scopes)) return next();
     const missing = mode === 'all' ? scopes.filter((s) => !auth.scopes.includes(s)) : scopes;
-    next(insufficientScope(scopes, `${phrase}: ${missing.join(' ')}`).withContext(verifier.challenge));
+    next(insufficientScope(scopes, `${phrase}: ${missing.join(' ')}`).withContext(routeOf(req, verifier).challenge));
   };
   return function requireScopes(req: Request, _res: Response, next: NextFunction) {
     if (req.auth !== undefined) return authorize(req, next);
@@ -94,13 +163,23 @@ export function scopeMiddleware(verifier: TokenVerifier, scopes: readonly string
  * it answers on that route; with `app.use()` it answers GET/HEAD on this API's well-known
  * path (RFC 9728 §3.1) and passes everything else on.
  */
-export function metadataMiddleware(verifier: TokenVerifier, scopes: ReadonlySet<string>): RequestHandler {
-  const wellKnownPath = metadataUrlOf(verifier.config.resource)?.pathname;
+export function metadataMiddleware(
+  verifier: TokenVerifier,
+  scopes: ReadonlySet<string>,
+  resources: ResourceRegistry,
+): RequestHandler {
   return function metadata(req: Request, res: Response, next: NextFunction) {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    if (req.route === undefined && req.path !== wellKnownPath && (req.baseUrl + req.path) !== wellKnownPath) return next();
+    // Each resource of this API (the guard's, routes' audiences, 'request-url' routes) at its
+    // own well-known path; as a route handler, the guard's document wherever it is mounted.
+    const origin = requestOrigin(req);
+    const resource =
+      resources.resourceAt(req.baseUrl + req.path, origin) ??
+      resources.resourceAt(req.path, origin) ??
+      (req.route === undefined ? undefined : verifier.config.resource);
+    if (resource === undefined) return next();
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.setHeader('Access-Control-Allow-Origin', '*');
-    res.json(buildMetadata(verifier.config, scopes));
+    res.json(buildMetadata(verifier.config, scopes, resource));
   };
 }

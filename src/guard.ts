@@ -1,8 +1,14 @@
 /**
  * `createGuard`: validates the options once and wires the parts together.
  */
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
+import { exactAudience, type AudienceCheck } from './audience.js';
 import type { AuthInfo } from './auth-info.js';
+import {
+  authenticatedHandler,
+  authorizingMiddleware,
+  type AuthenticatedHandler,
+} from './express-authorize.js';
 import {
   authenticateMiddleware,
   metadataMiddleware,
@@ -12,20 +18,42 @@ import {
 import { metadataUrlOf } from './metadata.js';
 import { normalizeOptions, type GuardOptions } from './options.js';
 import { checkScopeNames } from './scopes.js';
+import { ResourceRegistry } from './resources.js';
+import {
+  compileAuthLevel,
+  compileClaimRules,
+  compilePolicy,
+  type AuthLevel,
+  type ClaimRules,
+  type RequireAuthOptions,
+} from './rules.js';
 import { TokenVerifier } from './verifier.js';
 
-/** A configured guard: Express middlewares plus a framework-free `verify`. */
-export interface Guard {
+/** Options of `guard.verify()`. */
+export interface VerifyOptions {
+  /** The audience(s) to accept instead of the guard's `audience` (compared exactly). */
+  audience?: string | readonly string[];
+}
+
+/**
+ * A configured guard: Express middlewares plus a framework-free `verify`.
+ *
+ * @typeParam Claims the token claims your handlers rely on, as given to
+ * `createGuard<Claims>()`. A type, not a check: use `requireClaims` for what must hold.
+ */
+export interface Guard<Claims extends object = Record<string, unknown>> {
   /**
    * Verifies a token without Express: resolves with its {@link AuthInfo} or rejects with an
-   * `OAuthError` (status, code, description, headers ready to send).
+   * `OAuthError` (status, code, description, headers ready to send). Checks the guard's
+   * `audience`, or `options.audience` when given.
    *
    * @example
    * ```ts
    * const auth = await guard.verify(token);
+   * const billing = await guard.verify(token, { audience: 'https://api.example.com/billing' });
    * ```
    */
-  verify(token: string): Promise<AuthInfo>;
+  verify(token: string, options?: VerifyOptions): Promise<AuthInfo<Claims>>;
   /**
    * Middleware that requires a valid bearer token and sets `req.auth`. Failures reach
    * `next(err)` as `OAuthError`: 401 (no or bad token), 400 (malformed request), 503 (the
@@ -59,6 +87,78 @@ export interface Guard {
    */
   requireAnyScope(...scopes: string[]): RequestHandler;
   /**
+   * Middleware that requires claims of the token to match `rules` (every rule must pass):
+   * a value (the claim equals it, or is an array containing it), an array of values (any of
+   * them), or a function of the claim's value (only `true` passes). A token without the
+   * claim fails. Authenticates first when `req.auth` is not set yet.
+   *
+   * Failure: 403 `Bearer error="insufficient_scope", error_description="token claim 'tenant'
+   * does not meet this route's requirement"` (no `scope=`: no scope would help). Never 401:
+   * the token itself is fine.
+   *
+   * @example
+   * ```ts
+   * app.get('/api/acme', guard.requireClaims({ tenant: 'acme' }), handler);
+   * app.delete('/api/users/:id', guard.requireClaims({ roles: ['admin', 'owner'] }), handler);
+   * app.get('/api/eu', guard.requireClaims({ region: (r) => typeof r === 'string' && r.startsWith('eu-') }), handler);
+   * ```
+   */
+  requireClaims(rules: ClaimRules<Claims>): RequestHandler;
+  /**
+   * Middleware that runs your own policy: `policy(auth, req)` returns (or resolves with)
+   * `true` to go on; anything else refuses. An error it throws or rejects with reaches
+   * `next(err)` as it is. Authenticates first when `req.auth` is not set yet.
+   *
+   * Refusal: 403 `Bearer error="insufficient_scope", error_description="token not authorized
+   * for this request"`, plus `scope="<options.scope>"` when given (and that scope joins the
+   * RFC 9728 `scopes_supported`).
+   *
+   * @example
+   * ```ts
+   * app.put('/api/docs/:id',
+   *   guard.requireAuth((auth, req) => auth.subject === ownerOf(req.params.id), { scope: 'docs:admin' }),
+   *   handler);
+   * ```
+   */
+  requireAuth(
+    policy: (auth: AuthInfo<Claims>, req: Request) => boolean | PromiseLike<boolean>,
+    options?: RequireAuthOptions,
+  ): RequestHandler;
+  /**
+   * Middleware for step-up authentication (RFC 9470): the token's `acr` must be one of
+   * `acr`, and its `auth_time` no older than `maxAge` seconds (plus `clockTolerance`).
+   * Works the same for JWTs and introspection answers that carry `acr`/`auth_time`.
+   * Authenticates first when `req.auth` is not set yet.
+   *
+   * Failure: 401 with, exactly,
+   * `Bearer error="insufficient_user_authentication", error_description="A different
+   * authentication level is required", acr_values="phr phrh", max_age=300, realm=…,
+   * resource_metadata=…` ("More recent authentication is required" when `auth_time` is too
+   * old or missing). The client asks the authorization server for a new token with these
+   * `acr_values` and `max_age`.
+   *
+   * @example
+   * ```ts
+   * app.post('/api/transfers', guard.requireAuthLevel({ acr: ['phr', 'phrh'], maxAge: 300 }), handler);
+   * ```
+   * @see [RFC 9470 §3 - Authentication Requirements Challenge](https://www.rfc-editor.org/rfc/rfc9470#section-3)
+   */
+  requireAuthLevel(level: AuthLevel): RequestHandler;
+  /**
+   * A route handler whose `req.auth` is set and typed with the guard's `Claims`.
+   * Authenticates first when `req.auth` is not set yet; what the handler throws or rejects
+   * with reaches `next(err)` (Express 4 too).
+   *
+   * @example
+   * ```ts
+   * const guard = createGuard<{ tenant: string }>({ issuer, audience });
+   * app.get('/api/tenant', guard.requireScopes('tenant:read'), guard.handler((req, res) => {
+   *   res.json({ tenant: req.auth.claims.tenant }); // string
+   * }));
+   * ```
+   */
+  handler(handler: AuthenticatedHandler<Claims>): RequestHandler;
+  /**
    * Serves this API's RFC 9728 protected resource metadata.
    *
    * @example
@@ -81,23 +181,45 @@ export interface Guard {
  * app.get('/api/messages', guard.requireScopes('messages:read'), handler);
  * ```
  */
-export function createGuard(options: GuardOptions): Guard {
+export function createGuard<Claims extends object = Record<string, unknown>>(options: GuardOptions): Guard<Claims> {
   const config = normalizeOptions(options);
   const verifier = new TokenVerifier(config, {
     realm: config.realm,
     resourceMetadata: metadataUrlOf(config.resource)?.href,
   });
   const declaredScopes = new Set<string>();
+  const resources = new ResourceRegistry(config.resource);
   const declare = (scopes: string[], method: string) => {
     const checked = checkScopeNames(scopes, method);
     for (const scope of checked) declaredScopes.add(scope);
     return checked;
   };
   return {
-    verify: (token) => verifier.verify(token),
-    authenticate: (authOptions) => authenticateMiddleware(verifier, authOptions),
+    // Claims is a promise the caller makes about its tokens' claims; nothing at run time differs.
+    verify: async (token, verifyOptions) =>
+      (await verifier.verify(token, undefined, verifyAudience(verifyOptions))) as unknown as AuthInfo<Claims>,
+    authenticate: (authOptions) => authenticateMiddleware(verifier, authOptions, resources),
     requireScopes: (...scopes) => scopeMiddleware(verifier, declare(scopes, 'requireScopes'), 'all'),
     requireAnyScope: (...scopes) => scopeMiddleware(verifier, declare(scopes, 'requireAnyScope'), 'any'),
-    metadata: () => metadataMiddleware(verifier, declaredScopes),
+    requireClaims: (rules) => authorizingMiddleware(verifier, compileClaimRules(rules), 'requireClaims'),
+    requireAuth: (policy, authOptions) => {
+      const { check, scopes } = compilePolicy(policy as (auth: AuthInfo, req: Request) => boolean | PromiseLike<boolean>, authOptions);
+      for (const scope of scopes) declaredScopes.add(scope);
+      return authorizingMiddleware(verifier, check, 'requireAuth');
+    },
+    requireAuthLevel: (level) =>
+      authorizingMiddleware(verifier, compileAuthLevel(level, config.clockTolerance), 'requireAuthLevel'),
+    handler: (handler) => authenticatedHandler(verifier, handler),
+    metadata: () => metadataMiddleware(verifier, declaredScopes, resources),
   };
+}
+
+function verifyAudience(options: VerifyOptions | undefined): AudienceCheck | undefined {
+  const audience = options?.audience;
+  if (audience === undefined) return undefined;
+  const list = typeof audience === 'string' ? [audience] : audience;
+  if (!Array.isArray(list) || list.length === 0 || list.some((a) => typeof a !== 'string' || a.length === 0)) {
+    throw new TypeError('verify(): "audience" must be a non-empty string or array of strings');
+  }
+  return exactAudience(list);
 }

@@ -1,7 +1,10 @@
 export { createGuard } from './guard.js';
 export type { Guard } from './guard.js';
 export type { AuthenticateOptions } from './express.js';
+export type { AuthenticatedRequest, AuthenticatedHandler } from './express-authorize.js';
 export type { AuthInfo } from './auth-info.js';
+export type { VerifyOptions } from './guard.js';
+export type { AuthLevel, ClaimRule, ClaimRules, ClaimScalar, RequireAuthOptions } from './rules.js';
 export { OAuthError, renderChallenge } from './errors.js';
 export type { OAuthErrorCode, ChallengeParams } from './errors.js';
 export { DEFAULTS } from './options.js';

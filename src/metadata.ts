@@ -36,10 +36,17 @@ export function metadataUrlOf(resource: string): URL | undefined {
   return new URL(`${url.origin}${WELL_KNOWN_SEGMENT}${path}`);
 }
 
-/** The document for `config`, listing `scopes` (declared on routes and in options). */
-export function buildMetadata(config: GuardConfig, scopes: Iterable<string>): ProtectedResourceMetadata {
+/**
+ * The document for `config`, listing `scopes` (declared on routes and in options), for
+ * `resource` (default: the guard's; a route's audience or `'request-url'` resource otherwise).
+ */
+export function buildMetadata(
+  config: GuardConfig,
+  scopes: Iterable<string>,
+  resource: string = config.resource,
+): ProtectedResourceMetadata {
   const document: ProtectedResourceMetadata = {
-    resource: config.resource,
+    resource,
     authorization_servers: [...config.issuers],
     bearer_methods_supported: [...config.tokenLocations],
   };

@@ -1,0 +1,104 @@
+/**
+ * Lifts a framework-free authorization check (`rules.ts`) into an Express middleware that
+ * authenticates first when `req.auth` is not set yet (as `requireScopes` does), so one
+ * middleware can guard a route. Refusals carry the route's challenge.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { AuthInfo } from './auth-info.js';
+import { OAuthError } from './errors.js';
+import { authenticateRequest } from './express.js';
+import { routeOf } from './express-route.js';
+import type { TokenVerifier } from './verifier.js';
+
+/**
+ * What a route checks once the request is authenticated: `undefined` (or a promise of it) to
+ * go on, an `OAuthError` to refuse. A thrown error or a rejected promise reaches `next(err)`
+ * as it is (an `OAuthError` with the route's challenge).
+ */
+export type AuthorizationCheck = (
+  auth: AuthInfo,
+  req: Request,
+) => OAuthError | undefined | PromiseLike<OAuthError | undefined>;
+
+/** `check` as a middleware named `name` (for stack traces and route listings). */
+export function authorizingMiddleware(verifier: TokenVerifier, check: AuthorizationCheck, name: string): RequestHandler {
+  const authorize = (req: Request, next: NextFunction) => {
+    const fail = (err: unknown) => next(err instanceof OAuthError ? err.withContext(routeOf(req, verifier).challenge) : err);
+    let outcome: ReturnType<AuthorizationCheck>;
+    try {
+      outcome = check(req.auth!, req);
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    if (outcome === undefined) return next();
+    if (outcome instanceof OAuthError) return fail(outcome);
+    Promise.resolve(outcome).then((err) => (err === undefined ? next() : fail(err)), fail);
+  };
+  const middleware = (req: Request, _res: Response, next: NextFunction): void => {
+    if (req.auth !== undefined) return authorize(req, next);
+    authenticateRequest(verifier, req, false, (err) => (err === undefined ? authorize(req, next) : next(err)));
+  };
+  Object.defineProperty(middleware, 'name', { value: name });
+  return middleware;
+}
+
+/**
+ * A request that passed the guard: `req.auth` is set, and its claims have the guard's
+ * `Claims` type (`createGuard<Claims>()`). Express's own `Request` only knows
+ * `auth?: AuthInfo` with untyped claims; this type is for handlers made with
+ * `guard.handler()`, or for handlers you type yourself.
+ *
+ * @example
+ * ```ts
+ * interface Claims { tenant: string; roles: string[] }
+ * const guard = createGuard<Claims>({ issuer, audience });
+ * function listInvoices(req: AuthenticatedRequest<Claims>, res: Response) {
+ *   res.json(invoicesOf(req.auth.claims.tenant));
+ * }
+ * app.get('/invoices', guard.handler(listInvoices));
+ * ```
+ */
+export type AuthenticatedRequest<Claims extends object = Record<string, unknown>> = Request & {
+  auth: AuthInfo<Claims>;
+};
+
+/** A route handler that runs once the request is authenticated; see `guard.handler()`. */
+export type AuthenticatedHandler<Claims extends object = Record<string, unknown>> = (
+  req: AuthenticatedRequest<Claims>,
+  res: Response,
+  next: NextFunction,
+) => unknown;
+
+/**
+ * `handler` as a middleware that authenticates first when `req.auth` is not set yet. What it
+ * throws, and what its promise rejects with, reach `next(err)` on Express 4 as on 5.
+ */
+export function authenticatedHandler<Claims extends object>(
+  verifier: TokenVerifier,
+  handler: AuthenticatedHandler<Claims>,
+): RequestHandler {
+  if (typeof handler !== 'function') throw new TypeError('handler() needs a function (req, res, next)');
+  const run = (req: Request, res: Response, next: NextFunction) => {
+    let result: unknown;
+    try {
+      result = handler(req as AuthenticatedRequest<Claims>, res, next);
+    } catch (err) {
+      next(err);
+      return;
+    }
+    if (isThenable(result)) {
+      Promise.resolve(result).then(undefined, (err: unknown) => next(err ?? new Error('handler rejected')));
+    }
+  };
+  const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    if (req.auth !== undefined) return run(req, res, next);
+    authenticateRequest(verifier, req, false, (err) => (err === undefined ? run(req, res, next) : next(err)));
+  };
+  Object.defineProperty(middleware, 'name', { value: handler.name || 'handler' });
+  return middleware;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}

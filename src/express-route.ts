@@ -1,0 +1,159 @@
+/**
+ * Per-route audiences for the Express adapter: what `authenticate({ audience })` accepts on
+ * each request, which resource its challenges name, and where the later middlewares of the
+ * same request (`requireScopes`, `requireClaims`, …) find both when they authenticate by
+ * themselves.
+ *
+ * The route's decision travels on the request under a symbol, so Express's global `Request`
+ * type gains nothing beyond `req.auth`.
+ */
+import type { Request } from 'express';
+import { exactAudience, resourceUrlAudience, type AudienceCheck } from './audience.js';
+import type { ChallengeContext } from './errors.js';
+import { metadataUrlOf } from './metadata.js';
+import type { ResourceRegistry } from './resources.js';
+import type { TokenVerifier } from './verifier.js';
+
+/** What one request's route accepts, and the challenge context its failures render with. */
+export interface RouteContext {
+  readonly audience: AudienceCheck;
+  readonly challenge: ChallengeContext;
+}
+
+/** The route audience options of `guard.authenticate()`. */
+export interface RouteAudienceOptions {
+  audience?: string | readonly string[] | 'request-url' | undefined;
+  resourcePath?: string | undefined;
+  origins?: readonly string[] | undefined;
+}
+
+const ROUTE = Symbol('resource-guard.route');
+
+interface CarriesRoute {
+  [ROUTE]?: RouteContext;
+}
+
+/** The route context a middleware earlier on this request set, or the guard's. */
+export function routeOf(req: Request, verifier: TokenVerifier): RouteContext {
+  return (req as CarriesRoute)[ROUTE] ?? verifier;
+}
+
+function setRoute(req: Request, route: RouteContext): void {
+  (req as CarriesRoute)[ROUTE] = route;
+}
+
+/**
+ * Validates `authenticate()`'s audience options once, at start-up, and returns what runs per
+ * request: it resolves the route context and leaves it on the request. `undefined` when the
+ * route keeps the guard's audience.
+ */
+export function compileRouteAudience(
+  verifier: TokenVerifier,
+  registry: ResourceRegistry,
+  options: RouteAudienceOptions,
+): ((req: Request) => RouteContext) | undefined {
+  const { audience, resourcePath, origins } = options;
+  if (audience !== 'request-url') {
+    if (resourcePath !== undefined || origins !== undefined) {
+      throw new TypeError('authenticate(): "resourcePath" and "origins" go with audience: \'request-url\'');
+    }
+    if (audience === undefined) return undefined;
+    const route = fixedRoute(verifier, registry, audienceList(audience));
+    return (req) => {
+      setRoute(req, route);
+      return route;
+    };
+  }
+  const declaredPath = resourcePath === undefined ? undefined : checkResourcePath(resourcePath);
+  if (declaredPath !== undefined) registry.addRequestPath(declaredPath);
+  const allowed = origins === undefined ? undefined : new Set(originList(origins));
+  const refuseAll: RouteContext = { audience: exactAudience([]), challenge: verifier.challenge };
+  return (req) => {
+    const origin = requestOrigin(req);
+    let route = refuseAll;
+    if (origin !== undefined && (allowed === undefined || allowed.has(origin))) {
+      const path = declaredPath ?? mountPath(req);
+      if (declaredPath === undefined) registry.addRequestPath(path, true);
+      const resource = `${origin}${path}`;
+      route = {
+        audience: resourceUrlAudience(resource),
+        challenge: { realm: verifier.challenge.realm, resourceMetadata: metadataUrlOf(resource)?.href },
+      };
+    }
+    setRoute(req, route);
+    return route;
+  };
+}
+
+function fixedRoute(verifier: TokenVerifier, registry: ResourceRegistry, audiences: readonly string[]): RouteContext {
+  const resource = audiences[0]!;
+  registry.addResource(resource);
+  return Object.freeze({
+    audience: exactAudience(audiences),
+    challenge: Object.freeze({
+      realm: verifier.challenge.realm,
+      resourceMetadata: metadataUrlOf(resource)?.href ?? verifier.challenge.resourceMetadata,
+    }),
+  });
+}
+
+function audienceList(audience: string | readonly string[]): readonly string[] {
+  const list = typeof audience === 'string' ? [audience] : audience;
+  if (!Array.isArray(list) || list.length === 0 || list.some((a) => typeof a !== 'string' || a.length === 0)) {
+    throw new TypeError('authenticate(): "audience" must be a non-empty string, an array of them, or \'request-url\'');
+  }
+  if (list.includes('request-url')) {
+    throw new TypeError('authenticate(): \'request-url\' stands alone, not in an audience list');
+  }
+  return [...new Set(list as string[])];
+}
+
+function checkResourcePath(path: string): string {
+  if (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path)) {
+    throw new TypeError(`authenticate(): "resourcePath" must be a path starting with "/" (got ${JSON.stringify(path)})`);
+  }
+  return path.replace(/\/+$/, '');
+}
+
+function originList(origins: readonly string[]): string[] {
+  if (!Array.isArray(origins) || origins.length === 0) {
+    throw new TypeError('authenticate(): "origins" must be a non-empty array of origins');
+  }
+  return origins.map((origin) => {
+    const url = typeof origin === 'string' && URL.canParse(origin) ? new URL(origin) : undefined;
+    if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
+      throw new TypeError(`authenticate(): "origins" entries must be origins like "https://api.example.com" (got ${JSON.stringify(origin)})`);
+    }
+    return url.origin;
+  });
+}
+
+/**
+ * Where the middleware is mounted: `app.use('/mcp', …)` (or a router mounted there) gives
+ * `/mcp`; on a route (`app.post('/mcp', …)`) the route's path as requested. No trailing slash.
+ */
+function mountPath(req: Request): string {
+  const path = req.route === undefined ? req.baseUrl : `${req.baseUrl}${req.path}`;
+  return path.replace(/\/+$/, '');
+}
+
+type TrustProxy = (address: string | undefined, hop: number) => boolean;
+
+/**
+ * The request's origin as the client addressed it: `X-Forwarded-Proto`/`X-Forwarded-Host`
+ * only where Express's `trust proxy` trusts the sender (the same rule as Express 5's
+ * `req.host`, which Express 4 lacks), else the connection and `Host`. `undefined` when the
+ * host is missing or is not a bare host[:port].
+ */
+export function requestOrigin(req: Request): string | undefined {
+  const trust = req.app?.get('trust proxy fn') as TrustProxy | undefined;
+  let host = req.get('x-forwarded-host');
+  if (!host || trust === undefined || !trust(req.socket?.remoteAddress, 0)) host = req.get('host');
+  else host = host.split(',')[0]!.trim();
+  if (!host) return undefined;
+  const candidate = `${req.protocol}://${host}`;
+  if (!URL.canParse(candidate)) return undefined;
+  const url = new URL(candidate);
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') return undefined;
+  return url.origin;
+}
