@@ -49,6 +49,13 @@ export interface AuthorizationServerOptions {
   accessTokenTTL?: number;
   /** Which metadata locations answer (the other answers 404). Default `both`. */
   discovery?: 'both' | 'openid-only' | 'oauth-only';
+  /**
+   * Put the login behind user tokens (code and refresh grants) into their access tokens and
+   * introspection answers, as RFC 9068 §2.2.1 claims: `auth_time` (when the user logged in)
+   * and `acr` (the session's, else this value: devInteractions' password login names none).
+   * For step-up tests (RFC 9470); oidc-provider leaves both out by default.
+   */
+  authenticationClaims?: { acr: string };
   clients?: {
     api?: Partial<ClientCredentials>;
     limited?: Partial<ClientCredentials & { scopes: string[] }>;
@@ -141,6 +148,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       resourceServer: { id: c.resourceServer?.id ?? 'resource-server', secret: c.resourceServer?.secret ?? 'resource-server-secret' },
     },
     cookieKeys: defaultCookieKeys(),
+    authenticationClaims: options.authenticationClaims,
   };
   const storage = new MemoryStorage();
   const pending = generateKeys(settings.alg);

@@ -1,7 +1,7 @@
 /** oidc-provider 9 configuration for the local authorization server, and a quiet way to load it. */
 import { randomBytes } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
-import type { Client, ClientMetadata, Configuration, Provider, ResourceServer } from 'oidc-provider';
+import type { BaseToken, Client, ClientMetadata, Configuration, KoaContextWithOIDC, Provider, ResourceServer } from 'oidc-provider';
 import type { MemoryStorage } from './memory-adapter.js';
 
 /** Algorithms oidc-provider can sign JWT access tokens with, given our keys. */
@@ -27,6 +27,8 @@ export interface ProviderSettings {
     resourceServer: ClientCredentials;
   };
   cookieKeys: string[];
+  /** `auth_time` and `acr` in user tokens; see `AuthorizationServerOptions.authenticationClaims`. */
+  authenticationClaims?: { acr: string } | undefined;
 }
 
 type ProviderModule = typeof import('oidc-provider');
@@ -101,6 +103,20 @@ function clients(s: ProviderSettings): ClientMetadata[] {
   ];
 }
 
+/**
+ * `extraTokenClaims` giving user tokens the login behind them (RFC 9068 §2.2.1): the
+ * authorization code or refresh token being exchanged carries the session's `authTime`/`acr`.
+ */
+function authenticationClaims(defaultAcr: string) {
+  return (ctx: KoaContextWithOIDC, token: BaseToken): Record<string, unknown> | undefined => {
+    if (typeof token.accountId !== 'string') return undefined;
+    const entities = (ctx.oidc.entities ?? {}) as Record<string, { authTime?: unknown; acr?: unknown } | undefined>;
+    const grant = entities.AuthorizationCode ?? entities.RefreshToken;
+    if (grant === undefined) return undefined;
+    return { auth_time: grant.authTime, acr: typeof grant.acr === 'string' ? grant.acr : defaultAcr };
+  };
+}
+
 export function providerConfiguration(s: ProviderSettings, jwks: JsonWebKey[], storage: MemoryStorage): Configuration {
   const resourceServer = (indicator: string): ResourceServer | undefined => {
     if (indicator === s.apiResource) {
@@ -122,6 +138,7 @@ export function providerConfiguration(s: ProviderSettings, jwks: JsonWebKey[], s
     token.clientId === client.clientId || client.clientId === s.clients.resourceServer.id;
 
   return {
+    ...(s.authenticationClaims === undefined ? {} : { extraTokenClaims: authenticationClaims(s.authenticationClaims.acr) }),
     adapter: storage.factory(),
     clients: clients(s),
     jwks: { keys: jwks },
