@@ -82,6 +82,9 @@ export async function verifyJwt(
   config: GuardConfig,
   resolveKeys: KeyResolver,
 ): Promise<Verified | Undecided> {
+  // The spare bits of each part's last character must be zero (RFC 4648 §3.5): otherwise
+  // up to 15 other spellings of a token verify too, each a distinct token to every cache.
+  if (!isCanonicalJws(token)) throw invalidToken('malformed token');
   const { header, payload } = decoded;
   const alg = header.alg as string;
   const hmac = checkAlgorithm(alg, config);
@@ -103,6 +106,11 @@ export async function verifyJwt(
   await verifySignature(token, alg, keys);
   checkClaims(payload, config);
   return { undecided: false, payload, issuer, kid, hmac };
+}
+
+/** True when every part of a compact JWS is base64url in its one canonical spelling. */
+function isCanonicalJws(token: string): boolean {
+  return token.split('.').every((part) => Buffer.from(part, 'base64url').toString('base64url') === part);
 }
 
 /** `true` for HMAC with a secret, `false` for asymmetric, `'undecided'` for HMAC without. */
