@@ -4,14 +4,17 @@
  * Candidate URLs are data (a pure function, unit-tested as a table); a separate function
  * tries them in order. A `metadataUrl` the user supplied skips the list. The document's
  * `issuer` must equal the configured issuer exactly (RFC 8414 §3.3), otherwise it is
- * refused, never followed.
+ * refused, never followed. A refresh asks the URL that answered last time first, with
+ * `If-None-Match` / `If-Modified-Since` when it sent a validator, so an unchanged document
+ * costs a 304.
  *
  * @see [RFC 8414 §3 - Obtaining Authorization Server Metadata](https://www.rfc-editor.org/rfc/rfc8414#section-3)
  */
 import { serverError } from './errors.js';
-import { freshnessOf, parseJsonObject, parseRetryAfter, request } from './http.js';
+import { CHANNELS, publish, redact, secondsSince } from './events.js';
+import { conditionalHeaders, freshnessOf, parseJsonObject, parseRetryAfter, request, validatorsOf } from './http.js';
 import type { GuardConfig } from './options.js';
-import { Remote, UpstreamFailure, type Loaded } from './remote.js';
+import { Remote, UpstreamFailure, type Loaded, type NotModified, type Validators } from './remote.js';
 
 /** The RFC 8414 fields the guard reads; everything else is kept as received. */
 export interface AuthorizationServerMetadata {
@@ -40,8 +43,10 @@ export function metadataCandidates(issuer: string): string[] {
   return [...new Set(candidates)];
 }
 
-type Attempt =
-  | { url: string; outcome: 'found'; metadata: AuthorizationServerMetadata; maxAge: number }
+/** What one candidate URL answered. */
+export type Attempt =
+  | { url: string; outcome: 'found'; metadata: AuthorizationServerMetadata; maxAge: number; validators: Validators }
+  | { url: string; outcome: 'not-modified'; maxAge: number; validators: Validators }
   | { url: string; outcome: 'missing'; status: number }
   | { url: string; outcome: 'mismatch'; issuer: string }
   | { url: string; outcome: 'failed'; reason: string; retryAfter: number | undefined; unreachable?: boolean };
@@ -54,12 +59,20 @@ type Attempt =
 export async function fetchMetadata(
   issuer: string,
   config: GuardConfig,
-): Promise<Loaded<AuthorizationServerMetadata>> {
+  validators?: Validators,
+): Promise<Loaded<AuthorizationServerMetadata> | NotModified> {
   const candidates = config.metadataUrl !== undefined ? [config.metadataUrl] : metadataCandidates(issuer);
+  const last = validators?.url;
+  const ordered = last !== undefined && candidates.includes(last) ? [last, ...candidates.filter((c) => c !== last)] : candidates;
   const attempts: Attempt[] = [];
-  for (const url of candidates) {
-    const attempt = await tryCandidate(url, issuer, config);
-    if (attempt.outcome === 'found') return { value: attempt.metadata, maxAge: attempt.maxAge };
+  for (const url of ordered) {
+    const attempt = await tryCandidate(url, issuer, config, validators);
+    if (attempt.outcome === 'found') {
+      return { value: attempt.metadata, maxAge: attempt.maxAge, validators: attempt.validators };
+    }
+    if (attempt.outcome === 'not-modified') {
+      return { notModified: true, maxAge: attempt.maxAge, validators: attempt.validators };
+    }
     attempts.push(attempt);
     // Every candidate is on the issuer's origin: when one cannot be reached (timeout, refused),
     // none can, and trying the rest would multiply the wait by the number of candidates.
@@ -68,17 +81,32 @@ export async function fetchMetadata(
   throw explainFailure(issuer, attempts);
 }
 
-async function tryCandidate(url: string, issuer: string, config: GuardConfig): Promise<Attempt> {
+/**
+ * Asks one candidate URL for the metadata of `issuer` and says what it answered; never
+ * throws. Conditional when `validators` came from this same URL.
+ */
+export async function tryCandidate(
+  url: string,
+  issuer: string,
+  config: GuardConfig,
+  validators?: Validators,
+): Promise<Attempt> {
+  const conditional = conditionalHeaders(validators, url);
   let response;
   try {
     response = await request({
       url,
+      headers: conditional,
       timeout: config.timeout,
       maxBytes: config.maxResponseBytes,
       allowInsecureHttp: config.allowInsecureHttp,
     });
   } catch (err) {
     return { url, outcome: 'failed', reason: (err as Error).message, retryAfter: undefined, unreachable: true };
+  }
+  if (response.status === 304 && Object.keys(conditional).length > 0) {
+    const maxAge = freshnessOf(response.headers, config.cooldown, config.jwksMaxAge);
+    return { url, outcome: 'not-modified', maxAge, validators: validatorsOf(response.headers, url) ?? validators! };
   }
   if (response.status === 404 || response.status === 410 || response.status === 405) {
     return { url, outcome: 'missing', status: response.status };
@@ -99,7 +127,7 @@ async function tryCandidate(url: string, issuer: string, config: GuardConfig): P
     }
   }
   const maxAge = freshnessOf(response.headers, config.cooldown, config.jwksMaxAge);
-  return { url, outcome: 'found', metadata, maxAge };
+  return { url, outcome: 'found', metadata, maxAge, validators: validatorsOf(response.headers, url) ?? { url } };
 }
 
 function explainFailure(issuer: string, attempts: Attempt[]): Error {
@@ -131,9 +159,42 @@ function isUrl(value: unknown): boolean {
 
 /** The cached metadata of one issuer. */
 export function createMetadataCache(issuer: string, config: GuardConfig): Remote<AuthorizationServerMetadata> {
-  return new Remote(() => fetchMetadata(issuer, config), {
-    label: `metadata of ${issuer}`,
-    maxStale: config.maxStale,
-    maxBackoff: config.cooldown,
-  });
+  return new Remote(
+    async ({ validators, background }) => {
+      const start = performance.now();
+      try {
+        const loaded = await fetchMetadata(issuer, config, validators);
+        const notModified = 'notModified' in loaded;
+        publish(CHANNELS.metadataFetch, () => ({
+          issuer,
+          url: loaded.validators?.url,
+          outcome: notModified ? 'not-modified' : 'ok',
+          status: notModified ? 304 : 200,
+          maxAge: loaded.maxAge,
+          error: undefined,
+          background,
+          duration: secondsSince(start),
+        }));
+        return loaded;
+      } catch (err) {
+        publish(CHANNELS.metadataFetch, () => ({
+          issuer,
+          url: undefined,
+          outcome: 'failed',
+          status: undefined,
+          maxAge: undefined,
+          error: redact((err as Error)?.message) ?? 'unknown error',
+          background,
+          duration: secondsSince(start),
+        }));
+        throw err;
+      }
+    },
+    {
+      label: `metadata of ${issuer}`,
+      maxStale: config.maxStale,
+      maxBackoff: config.cooldown,
+      onStale: (age, error) => publish(CHANNELS.metadataStale, () => ({ issuer, age, error: redact(error) })),
+    },
+  );
 }

@@ -39,6 +39,11 @@ export interface ChallengeParams {
 export interface ChallengeContext {
   realm?: string | undefined;
   resourceMetadata?: string | undefined;
+  /**
+   * The description clients get instead of the error's own (`errorDetail: 'minimal'`).
+   * `withContext` then returns a copy carrying it, with the original error as `cause`.
+   */
+  describe?: ((err: OAuthError) => string) | undefined;
 }
 
 export interface OAuthErrorInit {
@@ -110,6 +115,10 @@ export class OAuthError extends Error {
    * @internal
    */
   withContext(context: ChallengeContext): this {
+    const description = context.describe?.(this);
+    if (description !== undefined && description !== this.description) {
+      return redescribe(this, description).withContext({ ...context, describe: undefined });
+    }
     const headers = this.headers as Record<string, string>;
     for (const key of Object.keys(headers)) delete headers[key];
     if (this.status === 401 || this.status === 403 || this.status === 400) {
@@ -124,6 +133,26 @@ export class OAuthError extends Error {
     }
     return this;
   }
+}
+
+/**
+ * A copy of `err` (same class, status, code, challenge and `Retry-After`) that says
+ * `description` instead; `err`, with the full description, becomes its `cause`. A copy, not
+ * an edit: one error instance can be shared by several requests (a cached fetch failure).
+ */
+function redescribe<E extends OAuthError>(err: E, description: string): E {
+  const clean = sanitizeDescription(description);
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(err) as object) as E, err);
+  const writable = copy as { description: string; challenge: ChallengeParams; headers: Record<string, string> };
+  writable.description = clean;
+  writable.challenge = 'error_description' in err.challenge ? { ...err.challenge, error_description: clean } : { ...err.challenge };
+  writable.headers = {};
+  Object.defineProperties(copy, {
+    message: { value: clean, writable: true, configurable: true },
+    cause: { value: err, writable: true, configurable: true },
+    stack: { value: [`${err.name}: ${clean}`, ...(err.stack ?? '').split('\n').slice(1)].join('\n'), writable: true, configurable: true },
+  });
+  return copy;
 }
 
 /** 400 `invalid_request`: the request itself is malformed. */

@@ -77,7 +77,7 @@ export function compileRouteAudience(
       const resource = `${origin}${path}`;
       route = {
         audience: resourceUrlAudience(resource),
-        challenge: { realm: verifier.challenge.realm, resourceMetadata: metadataUrlOf(resource)?.href },
+        challenge: { realm: verifier.challenge.realm, resourceMetadata: metadataUrlOf(resource)?.href, describe: verifier.challenge.describe },
       };
     }
     setRoute(req, route);
@@ -93,6 +93,7 @@ function fixedRoute(verifier: TokenVerifier, registry: ResourceRegistry, audienc
     challenge: Object.freeze({
       realm: verifier.challenge.realm,
       resourceMetadata: metadataUrlOf(resource)?.href ?? verifier.challenge.resourceMetadata,
+      describe: verifier.challenge.describe,
     }),
   });
 }

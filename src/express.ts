@@ -11,6 +11,7 @@ import { compileRouteAudience, requestOrigin, routeOf } from './express-route.js
 import type { ResourceRegistry } from './resources.js';
 import { buildMetadata } from './metadata.js';
 import { hasAllScopes, hasAnyScope } from './scopes.js';
+import { publishAccepted, publishDenied, publishRejected } from './token-events.js';
 import { extractToken } from './token.js';
 import type { TokenVerifier } from './verifier.js';
 
@@ -84,6 +85,7 @@ export function authenticateRequest(
   done: (err?: unknown) => void,
 ): void {
   const route = routeOf(req, verifier);
+  const start = performance.now();
   let token: string | undefined;
   try {
     token = extractToken(
@@ -91,11 +93,14 @@ export function authenticateRequest(
       verifier.config.tokenLocations,
     );
   } catch (err) {
+    publishRejected(err, undefined, verifier.config.issuers, start);
     done(err instanceof OAuthError ? err.withContext(route.challenge) : err);
     return;
   }
   if (token === undefined) {
-    done(optional ? undefined : missingToken().withContext(route.challenge));
+    const missing = optional ? undefined : missingToken();
+    if (missing !== undefined) publishRejected(missing, undefined, verifier.config.issuers, start);
+    done(missing?.withContext(route.challenge));
     return;
   }
   const hash = verifier.hash(token);
@@ -107,6 +112,7 @@ export function authenticateRequest(
     return;
   }
   if (cached !== undefined) {
+    publishAccepted(cached, start, true);
     req.auth = cached;
     done();
     return;
@@ -150,7 +156,9 @@ export function scopeMiddleware(verifier: TokenVerifier, scopes: readonly string
     const auth = req.auth!;
     if (check(auth.scopes, scopes)) return next();
     const missing = mode === 'all' ? scopes.filter((s) => !auth.scopes.includes(s)) : scopes;
-    next(insufficientScope(scopes, `${phrase}: ${missing.join(' ')}`).withContext(routeOf(req, verifier).challenge));
+    const denied = insufficientScope(scopes, `${phrase}: ${missing.join(' ')}`);
+    publishDenied(denied, auth, scopes);
+    next(denied.withContext(routeOf(req, verifier).challenge));
   };
   return function requireScopes(req: Request, _res: Response, next: NextFunction) {
     if (req.auth !== undefined) return authorize(req, next);

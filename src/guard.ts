@@ -18,6 +18,9 @@ import {
 import { metadataUrlOf } from './metadata.js';
 import { normalizeOptions, type GuardOptions } from './options.js';
 import { checkScopeNames } from './scopes.js';
+import { healthOf, type GuardHealth } from './health.js';
+import { ready, warmUp } from './readiness.js';
+import { minimalDescription } from './reasons.js';
 import { ResourceRegistry } from './resources.js';
 import {
   compileAuthLevel,
@@ -54,6 +57,34 @@ export interface Guard<Claims extends object = Record<string, unknown>> {
    * ```
    */
   verify(token: string, options?: VerifyOptions): Promise<AuthInfo<Claims>>;
+  /**
+   * Fetches what verifying needs now: each issuer's metadata (checking its `issuer`) and
+   * JWKS. Resolves once they are cached; rejects with a `GuardNotReadyError` whose message
+   * names each failing document, its URL and the cause. Calling it again re-checks (a
+   * cached, fresh document costs nothing). Without it the first request warms up.
+   *
+   * @example
+   * ```ts
+   * await guard.ready(); // fail the deployment now, not at the first request
+   * app.listen(3000);
+   * ```
+   */
+  ready(): Promise<void>;
+  /**
+   * A plain, JSON-serialisable report of what the guard knows about its authorization
+   * servers: per issuer the metadata and JWKS age, freshness, last fetch error (message
+   * only), whether cached keys are served stale, circuit-breaker state; introspection and
+   * token cache sizes; and an overall `status` (`ok`, `starting`, `degraded`, `down`). No I/O.
+   *
+   * @example
+   * ```ts
+   * app.get('/healthz', (req, res) => {
+   *   const health = guard.health();
+   *   res.status(health.status === 'down' ? 503 : 200).json(health);
+   * });
+   * ```
+   */
+  health(): GuardHealth;
   /**
    * Middleware that requires a valid bearer token and sets `req.auth`. Failures reach
    * `next(err)` as `OAuthError`: 401 (no or bad token), 400 (malformed request), 503 (the
@@ -186,7 +217,9 @@ export function createGuard<Claims extends object = Record<string, unknown>>(opt
   const verifier = new TokenVerifier(config, {
     realm: config.realm,
     resourceMetadata: metadataUrlOf(config.resource)?.href,
+    describe: config.errorDetail === 'minimal' ? minimalDescription : undefined,
   });
+  if (config.warmup) warmUp(verifier);
   const declaredScopes = new Set<string>();
   const resources = new ResourceRegistry(config.resource);
   const declare = (scopes: string[], method: string) => {
@@ -198,6 +231,8 @@ export function createGuard<Claims extends object = Record<string, unknown>>(opt
     // Claims is a promise the caller makes about its tokens' claims; nothing at run time differs.
     verify: async (token, verifyOptions) =>
       (await verifier.verify(token, undefined, verifyAudience(verifyOptions))) as unknown as AuthInfo<Claims>,
+    ready: () => ready(verifier),
+    health: () => healthOf(verifier),
     authenticate: (authOptions) => authenticateMiddleware(verifier, authOptions, resources),
     requireScopes: (...scopes) => scopeMiddleware(verifier, declare(scopes, 'requireScopes'), 'all'),
     requireAnyScope: (...scopes) => scopeMiddleware(verifier, declare(scopes, 'requireAnyScope'), 'any'),

@@ -176,8 +176,11 @@ export function parseJsonObject(body: string): Record<string, unknown> | undefin
 }
 
 /**
- * Seconds a response may be considered fresh: its `Cache-Control: max-age` (or 0 for
- * `no-store`/`no-cache`), clamped to [floor, ceiling]; the ceiling when it says nothing.
+ * Seconds a response may be considered fresh: its `Cache-Control: max-age` less its `Age`
+ * (or 0 for `no-store`/`no-cache`), clamped to [floor, ceiling]; the ceiling when it says
+ * nothing.
+ *
+ * @see [RFC 9111 §4.2.1 - Calculating Freshness Lifetime](https://www.rfc-editor.org/rfc/rfc9111#section-4.2.1)
  */
 export function freshnessOf(headers: Headers, floor: number, ceiling: number): number {
   const cacheControl = headers.get('cache-control');
@@ -185,5 +188,32 @@ export function freshnessOf(headers: Headers, floor: number, ceiling: number): n
   if (/(?:^|,)\s*(?:no-store|no-cache)\s*(?:,|$)/i.test(cacheControl)) return floor;
   const match = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?/i.exec(cacheControl);
   if (match === null) return ceiling;
-  return Math.min(Math.max(Number(match[1]), floor), ceiling);
+  const age = /^\s*(\d+)\s*$/.exec(headers.get('age') ?? '');
+  const remaining = Number(match[1]) - (age === null ? 0 : Number(age[1]));
+  return Math.min(Math.max(remaining, floor), ceiling);
+}
+
+/** The validators of a response, for the next conditional request to `url`. */
+export function validatorsOf(headers: Headers, url: string): { etag?: string; lastModified?: string; url: string } | undefined {
+  const etag = headers.get('etag') ?? undefined;
+  const lastModified = headers.get('last-modified') ?? undefined;
+  if (etag === undefined && lastModified === undefined) return undefined;
+  return { ...(etag === undefined ? {} : { etag }), ...(lastModified === undefined ? {} : { lastModified }), url };
+}
+
+/**
+ * `If-None-Match` / `If-Modified-Since` for a request to `url`, from validators saved for that
+ * same URL; none otherwise. With an ETag, `If-Modified-Since` is left out: a server ignores it
+ * next to `If-None-Match` (RFC 9110 §13.1.3).
+ *
+ * @see [RFC 9110 §13.1 - Preconditions](https://www.rfc-editor.org/rfc/rfc9110#section-13.1)
+ */
+export function conditionalHeaders(
+  validators: { etag?: string | undefined; lastModified?: string | undefined; url?: string | undefined } | undefined,
+  url: string,
+): Record<string, string> {
+  if (validators === undefined || validators.url !== url) return {};
+  if (validators.etag !== undefined) return { 'if-none-match': validators.etag };
+  if (validators.lastModified !== undefined) return { 'if-modified-since': validators.lastModified };
+  return {};
 }

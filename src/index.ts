@@ -6,6 +6,24 @@ export type { AuthInfo } from './auth-info.js';
 export type { VerifyOptions } from './guard.js';
 export type { AuthLevel, ClaimRule, ClaimRules, ClaimScalar, RequireAuthOptions } from './rules.js';
 export { OAuthError, renderChallenge } from './errors.js';
+export { oauthErrorHandler } from './error-handler.js';
+export { CHANNELS } from './events.js';
+export type {
+  ChannelName,
+  ChannelPayloads,
+  RejectionReason,
+  TokenAcceptedEvent,
+  TokenRejectedEvent,
+  AuthorizationDeniedEvent,
+  FetchEvent,
+  StaleEvent,
+  IntrospectionEvent,
+  WebhookVerifiedEvent,
+  WebhookRejectedEvent,
+} from './events.js';
+export { GuardNotReadyError } from './readiness.js';
+export type { ReadinessFailure } from './readiness.js';
+export type { GuardHealth, IssuerHealth, DocumentHealth, IntrospectionHealth, HealthStatus } from './health.js';
 export type { OAuthErrorCode, ChallengeParams } from './errors.js';
 export { DEFAULTS } from './options.js';
 export type {

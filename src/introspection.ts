@@ -17,6 +17,7 @@ import { LRUCache } from 'lru-cache';
 import { toAuthInfo, type AuthInfo } from './auth-info.js';
 import { Backoff, type CircuitState } from './backoff.js';
 import { invalidToken, OAuthError, temporarilyUnavailable } from './errors.js';
+import { CHANNELS, publish, redact, secondsSince, type IntrospectionEvent } from './events.js';
 import { HttpFailure, parseJsonObject, parseRetryAfter, request } from './http.js';
 import type { GuardConfig, IntrospectionConfig } from './options.js';
 
@@ -86,19 +87,27 @@ export class Introspector {
    */
   async introspect(token: string, hash: string): Promise<AuthInfo | undefined> {
     const cached = this.#cache.get(hash);
-    if (cached !== undefined) return this.#decide(token, cached);
+    if (cached !== undefined) {
+      publishIntrospection('cache-hit', undefined, cached.active);
+      return this.#decide(token, cached);
+    }
     let pending = this.#inFlight.get(hash);
     if (pending === undefined) {
       const endpoint = await this.resolveEndpoint();
       if (endpoint === undefined) return undefined;
-      pending = this.#inFlight.get(hash) ?? this.#start(token, hash, endpoint);
+      pending = this.#inFlight.get(hash);
+      if (pending !== undefined) publishIntrospection('joined', undefined, undefined);
+      pending ??= this.#start(token, hash, endpoint);
+    } else {
+      publishIntrospection('joined', undefined, undefined);
     }
     return this.#decide(token, await pending);
   }
 
   #start(token: string, hash: string, endpoint: string): Promise<IntrospectionResponse> {
     const pending = this.#fromStore(hash).then((shared) => {
-      if (shared === undefined) return this.#callServer(token, hash, endpoint);
+      if (shared === undefined) return observeCall(endpoint, () => this.#callServer(token, hash, endpoint));
+      publishIntrospection('cache-hit', undefined, shared.active);
       this.#cache.set(hash, shared, { ttl: this.#ttl(shared) });
       return shared;
     });
@@ -284,6 +293,38 @@ export class Introspector {
       { code: 'RESOURCE_GUARD_INTROSPECTION_AUTH' },
     );
   }
+}
+
+/** Publishes `ok` or `failed` for one call to the endpoint, with its duration. */
+function observeCall(endpoint: string, call: () => Promise<IntrospectionResponse>): Promise<IntrospectionResponse> {
+  const start = performance.now();
+  return call().then(
+    (response) => {
+      publishIntrospection('ok', endpoint, response.active, undefined, start);
+      return response;
+    },
+    (err: unknown) => {
+      const error = err instanceof OAuthError ? err.description : 'introspection failed';
+      publishIntrospection('failed', endpoint, undefined, error, start);
+      throw err;
+    },
+  );
+}
+
+function publishIntrospection(
+  outcome: IntrospectionEvent['outcome'],
+  endpoint: string | undefined,
+  active: boolean | undefined,
+  error?: string,
+  start?: number,
+): void {
+  publish(CHANNELS.introspection, () => ({
+    outcome,
+    endpoint,
+    active,
+    error: redact(error),
+    duration: start === undefined ? 0 : secondsSince(start),
+  }));
 }
 
 /** RFC 6749 §2.3.1: client id and secret are form-url-encoded before Basic encoding. */

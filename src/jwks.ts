@@ -3,7 +3,9 @@
  *
  * Bounds: at most {@link MAX_KEYS} keys are imported from one document, and the document
  * is read up to the response size cap. Freshness: `Cache-Control: max-age` within
- * [cooldown, jwksMaxAge], else jwksMaxAge. An unknown `kid` triggers one refetch, then no
+ * [cooldown, jwksMaxAge], else jwksMaxAge; a refresh is conditional (`If-None-Match` /
+ * `If-Modified-Since`) when the server sent a validator, so an unchanged set costs a 304, and
+ * a read shortly before expiry refreshes in the background. An unknown `kid` triggers one refetch, then no
  * other for `cooldown` seconds however many unknown kids arrive. While the endpoint fails,
  * the keys already cached keep verifying for `maxStale` seconds. A document with garbage,
  * no usable key or over the size cap is refused and the good cached set stays.
@@ -12,9 +14,10 @@
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { temporarilyUnavailable } from './errors.js';
-import { freshnessOf, parseJsonObject, parseRetryAfter, request } from './http.js';
+import { CHANNELS, publish, redact, secondsSince } from './events.js';
+import { conditionalHeaders, freshnessOf, parseJsonObject, parseRetryAfter, request, validatorsOf } from './http.js';
 import type { GuardConfig } from './options.js';
-import { Remote, UpstreamFailure, type Loaded } from './remote.js';
+import { Remote, UpstreamFailure, type Loaded, type NotModified, type Validators } from './remote.js';
 
 /** Most keys imported from one JWKS; the rest are ignored. */
 export const MAX_KEYS = 100;
@@ -93,14 +96,27 @@ function importKey(jwk: unknown): VerificationKey | undefined {
   }
 }
 
-/** Fetches and parses one JWKS document. */
-export async function fetchJwks(url: string, config: GuardConfig): Promise<Loaded<KeySet>> {
+/**
+ * Fetches and parses one JWKS document; with `validators` of an earlier answer from `url`,
+ * the request is conditional and a 304 comes back as {@link NotModified}.
+ */
+export async function fetchJwks(
+  url: string,
+  config: GuardConfig,
+  validators?: Validators,
+): Promise<Loaded<KeySet> | NotModified> {
+  const conditional = conditionalHeaders(validators, url);
   const response = await request({
     url,
+    headers: conditional,
     timeout: config.timeout,
     maxBytes: config.maxResponseBytes,
     allowInsecureHttp: config.allowInsecureHttp,
   });
+  const maxAge = freshnessOf(response.headers, config.cooldown, config.jwksMaxAge);
+  if (response.status === 304 && Object.keys(conditional).length > 0) {
+    return { notModified: true, maxAge, validators: validatorsOf(response.headers, url) };
+  }
   if (response.status !== 200) {
     const retryAfter = response.status === 429 || response.status === 503
       ? parseRetryAfter(response.headers.get('retry-after'), config.maxStale)
@@ -108,7 +124,7 @@ export async function fetchJwks(url: string, config: GuardConfig): Promise<Loade
     throw new UpstreamFailure(`JWKS at ${url} answered ${response.status}`, retryAfter);
   }
   const value = parseJwks(response.body, url);
-  return { value, maxAge: freshnessOf(response.headers, config.cooldown, config.jwksMaxAge) };
+  return { value, maxAge, validators: validatorsOf(response.headers, url) };
 }
 
 /** The outcome of a key look-up for one token. */
@@ -120,32 +136,81 @@ export type KeyLookup =
 export class Jwks {
   readonly remote: Remote<KeySet>;
   #kids = new Set<string>();
+  #url: string | undefined;
 
   /**
    * @param resolveUri where the JWKS lives (the `jwksUri` option or the metadata's `jwks_uri`)
    * @param onKeysRemoved called with the kids that disappeared in a refresh
+   * @param issuer whose keys these are, for events; `undefined` for a set several issuers share
    */
   constructor(
     resolveUri: () => Promise<string>,
     private readonly config: GuardConfig,
     onKeysRemoved: (kids: string[]) => void = () => undefined,
+    issuer?: string,
   ) {
     this.remote = new Remote(
-      async () => {
-        const loaded = await fetchJwks(await resolveUri(), config);
-        const kids = new Set(loaded.value.keys.flatMap((k) => (k.kid === undefined ? [] : [k.kid])));
-        const removed = [...this.#kids].filter((kid) => !kids.has(kid));
-        this.#kids = kids;
-        if (removed.length > 0) onKeysRemoved(removed);
-        return loaded;
+      async ({ validators, background }) => {
+        const start = performance.now();
+        let url: string | undefined;
+        try {
+          url = await resolveUri();
+          this.#url = url;
+          const loaded = await fetchJwks(url, config, validators);
+          if (!('notModified' in loaded)) {
+            const kids = new Set(loaded.value.keys.flatMap((k) => (k.kid === undefined ? [] : [k.kid])));
+            const removed = [...this.#kids].filter((kid) => !kids.has(kid));
+            this.#kids = kids;
+            if (removed.length > 0) onKeysRemoved(removed);
+          }
+          publish(CHANNELS.jwksFetch, () => ({
+            issuer,
+            url,
+            outcome: 'notModified' in loaded ? 'not-modified' : 'ok',
+            status: 'notModified' in loaded ? 304 : 200,
+            maxAge: loaded.maxAge,
+            kids: [...this.#kids],
+            error: undefined,
+            background,
+            duration: secondsSince(start),
+          }));
+          return loaded;
+        } catch (err) {
+          publish(CHANNELS.jwksFetch, () => ({
+            issuer,
+            url,
+            outcome: 'failed',
+            status: undefined,
+            maxAge: undefined,
+            error: redact((err as Error)?.message) ?? 'unknown error',
+            background,
+            duration: secondsSince(start),
+          }));
+          throw err;
+        }
       },
-      { label: 'JWKS', maxStale: config.maxStale, maxBackoff: config.cooldown },
+      {
+        label: 'JWKS',
+        maxStale: config.maxStale,
+        maxBackoff: config.cooldown,
+        onStale: (age, error) => publish(CHANNELS.jwksStale, () => ({ issuer, age, error: redact(error) })),
+      },
     );
   }
 
-  /** True while the cached key set needs no refresh. */
+  /** The JWKS URL last fetched (or tried), once known. */
+  get url(): string | undefined {
+    return this.#url;
+  }
+
+  /** Key ids in the cached set. */
+  get kids(): string[] {
+    return [...this.#kids];
+  }
+
+  /** True while the cached key set needs no refresh; near expiry, a read starts one in the background. */
   get isFresh(): boolean {
-    return this.remote.fresh !== undefined;
+    return this.remote.read() !== undefined;
   }
 
   /**
@@ -153,7 +218,7 @@ export class Jwks {
    * (unless cooling down). Throws 503 when no key is cached and the JWKS cannot be fetched.
    */
   async lookup(alg: string, kid: string | undefined): Promise<KeyLookup> {
-    const keys = selectKeys(this.remote.fresh ?? (await this.remote.get()), alg, kid);
+    const keys = selectKeys(this.remote.read() ?? (await this.remote.get()), alg, kid);
     if (keys.length > 0) return { found: true, keys };
     const outcome = await this.remote.refetch(this.config.cooldown);
     if (outcome === 'failed') {

@@ -102,6 +102,20 @@ export interface GuardOptions {
   cooldown?: number;
   /** Seconds cached keys keep verifying while the JWKS endpoint fails. Default: 86400. */
   maxStale?: number;
+  /**
+   * Start fetching the metadata and keys at construction instead of on the first request.
+   * A failure never throws or crashes the process: it is reported by `guard.health()`, the
+   * `resource-guard:*` events and one process warning, and the first request tries again.
+   * `await guard.ready()` to wait for (and check) the result. Default: false.
+   */
+  warmup?: boolean;
+  /**
+   * What `error_description` tells clients. `'full'`: the exact reason ("token expired 42 s
+   * ago", "audience mismatch"). `'minimal'`: a fixed phrase per error code ("invalid token"),
+   * nothing that helps probe the guard; the full reason stays in `err.cause` and the events.
+   * Default: `'minimal'` when `NODE_ENV` is `production`, else `'full'`.
+   */
+  errorDetail?: 'full' | 'minimal';
   /** RFC 7662 introspection for opaque tokens; `false` disables it. */
   introspection?: IntrospectionOptions | false;
   /**
@@ -152,6 +166,7 @@ export const DEFAULTS = Object.freeze({
   jwksMaxAge: 600,
   cooldown: 30,
   maxStale: 86_400,
+  warmup: false,
   tokenLocations: Object.freeze(['header'] as const),
   scopeClaims: Object.freeze(['scope', 'scp'] as const),
   introspection: Object.freeze({
@@ -202,6 +217,8 @@ export interface GuardConfig {
   jwksMaxAge: number;
   cooldown: number;
   maxStale: number;
+  warmup: boolean;
+  errorDetail: 'full' | 'minimal';
   introspection: IntrospectionConfig | undefined;
   tokenLocations: ReadonlySet<TokenLocation>;
   allowInsecureHttp: boolean;
@@ -261,6 +278,8 @@ export function normalizeOptions(options: GuardOptions): GuardConfig {
     jwksMaxAge,
     cooldown,
     maxStale: duration(options.maxStale, 'maxStale', DEFAULTS.maxStale),
+    warmup: optionalBoolean(options.warmup, 'warmup') ?? DEFAULTS.warmup,
+    errorDetail: toErrorDetail(options.errorDetail),
     introspection: toIntrospection(options.introspection, allowInsecureHttp, store),
     tokenLocations: toTokenLocations(options.tokenLocations),
     allowInsecureHttp,
@@ -332,6 +351,14 @@ function toIntrospection(
     cacheMaxBytes: positiveInteger(options.cacheMaxBytes, 'introspection.cacheMaxBytes', d.cacheMaxBytes),
     store: toStore(options.store, 'introspection.store') ?? guardStore,
   });
+}
+
+function toErrorDetail(value: unknown): 'full' | 'minimal' {
+  if (value === undefined) return process.env.NODE_ENV === 'production' ? 'minimal' : 'full';
+  if (value !== 'full' && value !== 'minimal') {
+    throw new TypeError(`"errorDetail" must be "full" or "minimal" (got ${JSON.stringify(value)})`);
+  }
+  return value;
 }
 
 function toAlgorithms(algorithms: readonly string[] | undefined, hasHmacKey: boolean): ReadonlySet<string> {

@@ -7,7 +7,12 @@
  * - fresh value → returned, no fetch;
  * - stale or missing → one fetch for all callers; a failure is never cached;
  * - fetch failed but a value younger than `maxStale` exists → that value (stale-if-error);
- * - a sequence number keeps a slow old fetch from overwriting a newer result.
+ * - a sequence number keeps a slow old fetch from overwriting a newer result;
+ * - conditional requests: the loader gets the last `ETag` / `Last-Modified`; a 304 answer
+ *   renews freshness without re-parsing (and counts as a successful fetch);
+ * - refresh ahead: a read in the last tenth of the value's freshness starts one refresh in the
+ *   background and returns the still-fresh value at once, so no request waits on a routine
+ *   refresh. A failed background refresh leaves the fresh value in place (it is not stale yet).
  */
 import { Backoff, type CircuitState } from './backoff.js';
 import { OAuthError, temporarilyUnavailable } from './errors.js';
@@ -17,6 +22,31 @@ import { HttpFailure } from './http.js';
 export interface Loaded<T> {
   value: T;
   maxAge: number;
+  /** For the next conditional request. */
+  validators?: Validators | undefined;
+}
+
+/** A 304: the cached value is still current, fresh for `maxAge` more seconds. */
+export interface NotModified {
+  notModified: true;
+  maxAge: number;
+  validators?: Validators | undefined;
+}
+
+/** What identifies the cached representation (RFC 9110 §8.8), and where it came from. */
+export interface Validators {
+  etag?: string | undefined;
+  lastModified?: string | undefined;
+  /** The URL that answered, where a conditional request must go. */
+  url?: string | undefined;
+}
+
+/** What a loader is told about the fetch it is asked to make. */
+export interface LoadContext {
+  /** Validators of the cached value, when there is one: send them as `If-None-Match` / `If-Modified-Since`. */
+  validators: Validators | undefined;
+  /** A refresh ahead of expiry, which no caller waits for. */
+  background: boolean;
 }
 
 /** A loader's failure that carries the server's `Retry-After` (seconds). */
@@ -34,6 +64,8 @@ export interface RemoteOptions {
   maxStale: number;
   /** Longest back-off between failing calls, in seconds. */
   maxBackoff: number;
+  /** Called each time a value is served after its refresh failed. */
+  onStale?: ((age: number, error: string | undefined) => void) | undefined;
 }
 
 export interface RemoteState {
@@ -43,7 +75,18 @@ export interface RemoteState {
   lastError: string | undefined;
   circuit: CircuitState;
   fetches: number;
+  /** Seconds of freshness the last successful fetch granted. */
+  maxAge: number | undefined;
+  /** Fetches answered 304 Not Modified. */
+  notModified: number;
+  /** A refresh is in flight. */
+  refreshing: boolean;
+  /** Validators of the cached value (an ETag or Last-Modified is known). */
+  validators: Validators | undefined;
 }
+
+/** Share of a value's freshness, at its end, in which a read starts a background refresh. */
+export const REFRESH_AHEAD = 0.1;
 
 export class Remote<T> {
   #value: T | undefined;
@@ -54,15 +97,23 @@ export class Remote<T> {
   #lastError: Error | undefined;
   #servingStale = false;
   #fetches = 0;
-  /** Counts successful loads, so callers can tell a new value from a stale one. */
+  #notModified = 0;
+  #maxAge: number | undefined;
+  #validators: Validators | undefined;
+  /** Counts successful loads (304s included), so callers can tell a fetch that answered from one that failed. */
   #generation = 0;
   readonly #backoff: Backoff;
 
   constructor(
-    private readonly load: () => Promise<Loaded<T>>,
+    private readonly load: (context: LoadContext) => Promise<Loaded<T> | NotModified>,
     private readonly options: RemoteOptions,
   ) {
     this.#backoff = new Backoff(options.maxBackoff);
+  }
+
+  /** The last value fetched, fresh or not; no I/O. */
+  get current(): T | undefined {
+    return this.#value;
   }
 
   /** The current value if it is fresh; no I/O. */
@@ -70,16 +121,33 @@ export class Remote<T> {
     return this.#value !== undefined && Date.now() < this.#freshUntil ? this.#value : undefined;
   }
 
+  /**
+   * The current value if it is fresh, like {@link fresh}; in the last tenth of its freshness
+   * it also starts one background refresh (never awaited, never more than one).
+   */
+  read(): T | undefined {
+    const fresh = this.fresh;
+    if (fresh !== undefined && this.#pending === undefined) {
+      const now = Date.now();
+      const lead = (this.#freshUntil - this.#fetchedAt) * REFRESH_AHEAD;
+      if (now >= this.#freshUntil - lead && this.#backoff.wait(now) === 0) {
+        this.#refresh(true).catch(() => undefined);
+      }
+    }
+    return fresh;
+  }
+
   /** A fresh value, fetching when needed; stale-if-error within `maxStale`. */
   get(): Promise<T> {
-    const fresh = this.fresh;
+    const fresh = this.read();
     if (fresh !== undefined) return Promise.resolve(fresh);
     return this.#pending ?? this.#refresh();
   }
 
   /**
    * Fetches again unless the last successful fetch is younger than `minAge` seconds (the
-   * kid-miss cooldown). `'fetched'`: a new value arrived (by this or a concurrent call);
+   * kid-miss cooldown). `'fetched'`: the server answered (by this or a concurrent call), with a
+   * new value or a 304 confirming the cached one;
    * `'cooling-down'`: held back; `'failed'`: the fetch failed (the old value, if any, stays).
    */
   async refetch(minAge: number): Promise<'fetched' | 'cooling-down' | 'failed'> {
@@ -108,34 +176,54 @@ export class Remote<T> {
       lastError: this.#lastError?.message,
       circuit: this.#backoff.state,
       fetches: this.#fetches,
+      maxAge: this.#value === undefined ? undefined : this.#maxAge,
+      notModified: this.#notModified,
+      refreshing: this.#pending !== undefined,
+      validators: this.#validators,
     };
   }
 
-  #refresh(): Promise<T> {
+  #refresh(background = false): Promise<T> {
     const wait = this.#backoff.wait();
     if (wait > 0) {
       const last = this.#lastError;
+      const fresh = this.fresh;
+      if (fresh !== undefined) return Promise.resolve(fresh);
       return new Promise((resolve) => resolve(this.#staleOr(last instanceof OAuthError ? last : this.#unavailable(last))));
     }
     const sequence = ++this.#sequence;
     this.#fetches++;
-    const pending = this.load().then(
+    const cached = this.#value;
+    const context: LoadContext = { validators: cached === undefined ? undefined : this.#validators, background };
+    const pending = this.load(context).then(
       (loaded) => {
+        const notModified = 'notModified' in loaded;
+        if (notModified) this.#notModified++;
+        if (notModified && cached === undefined) {
+          throw new UpstreamFailure(`${this.options.label} answered 304 to an unconditional request`);
+        }
+        const value = notModified ? cached! : loaded.value;
         if (sequence === this.#sequence) {
-          this.#value = loaded.value;
+          this.#value = value;
           this.#generation++;
           this.#fetchedAt = Date.now();
+          this.#maxAge = loaded.maxAge;
           this.#freshUntil = this.#fetchedAt + loaded.maxAge * 1000;
+          if (loaded.validators !== undefined || !notModified) this.#validators = loaded.validators;
           this.#lastError = undefined;
           this.#servingStale = false;
           this.#backoff.success();
         }
-        return loaded.value;
+        return value;
       },
+    ).catch(
       (err: unknown) => {
         const error = err instanceof Error ? err : new Error(String(err));
         this.#lastError = error;
         this.#backoff.failure(err instanceof UpstreamFailure ? err.retryAfter : undefined);
+        // A failed refresh ahead of expiry: the value is still fresh, not stale.
+        const fresh = this.fresh;
+        if (fresh !== undefined) return fresh;
         return this.#staleOr(err instanceof OAuthError ? err : this.#unavailable(error));
       },
     );
@@ -147,8 +235,10 @@ export class Remote<T> {
   }
 
   #staleOr(error: OAuthError): T {
-    if (this.#value !== undefined && Date.now() - this.#fetchedAt < this.options.maxStale * 1000) {
+    const age = Date.now() - this.#fetchedAt;
+    if (this.#value !== undefined && age < this.options.maxStale * 1000) {
       this.#servingStale = true;
+      this.options.onStale?.(age / 1000, this.#lastError?.message);
       return this.#value;
     }
     this.#servingStale = false;

@@ -17,6 +17,7 @@ import { decodeJws, verifyJwt } from './jwt.js';
 import type { GuardConfig } from './options.js';
 import type { Remote } from './remote.js';
 import { TokenCache } from './token-cache.js';
+import { publishAccepted, publishRejected } from './token-events.js';
 
 /** Longest token `verify` looks at; larger ones are refused unread. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
@@ -54,6 +55,7 @@ export class TokenVerifier {
           async () => config.jwksUri ?? jwksUriOf(await metadata.get(), issuer),
           config,
           (kids) => this.tokenCache?.purge(issuer, kids),
+          config.jwksUri !== undefined && config.issuers.length > 1 ? undefined : issuer,
         );
       if (config.jwksUri !== undefined) shared = jwks;
       this.issuers.set(issuer, { metadata, jwks });
@@ -95,14 +97,18 @@ export class TokenVerifier {
    * whose headers are ready to send.
    */
   async verify(token: string, hash?: string, audience: AudienceCheck = this.audience): Promise<AuthInfo> {
+    const start = performance.now();
     try {
       if (typeof token !== 'string' || token.length === 0) throw invalidToken('empty token');
       if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('token too large');
       const key = hash ?? this.hash(token);
-      const auth = this.tokenCache?.get(key) ?? (await this.#decide(token, key, audience));
+      const hit = this.tokenCache?.get(key);
+      const auth = hit ?? (await this.#decide(token, key, audience));
       checkAudience(auth, audience);
+      publishAccepted(auth, start, hit !== undefined);
       return auth;
     } catch (err) {
+      publishRejected(err, token, this.config.issuers, start);
       throw err instanceof OAuthError ? err.withContext(this.challenge) : err;
     }
   }

@@ -12,6 +12,29 @@ import { parseJsonBody } from './payload.js';
 import { prepareRawBody } from './raw-body.js';
 import { createReplayGuard, replayKey, replayTtlMs } from './replay.js';
 import type { WebhookDelivery, WebhookMiddleware, WebhookScheme } from './types.js';
+import { CHANNELS, publish, secondsSince } from '../events.js';
+import { WebhookError } from './errors.js';
+
+/** `resource-guard:webhook:verified`: the delivery id and timing, never the body, signature or secret. */
+function publishVerified(scheme: WebhookScheme, delivery: WebhookDelivery | undefined, start: number): void {
+  publish(CHANNELS.webhookVerified, () => ({
+    scheme,
+    id: delivery?.id,
+    duplicate: delivery?.duplicate ?? false,
+    duration: secondsSince(start),
+  }));
+}
+
+/** `resource-guard:webhook:rejected`: the stable code and the description (which never holds a secret). */
+function publishRejected(scheme: WebhookScheme, err: unknown, start: number): void {
+  publish(CHANNELS.webhookRejected, () => ({
+    scheme,
+    status: err instanceof WebhookError ? err.status : 500,
+    code: err instanceof WebhookError ? err.code : 'error',
+    description: err instanceof WebhookError ? err.description : 'internal error',
+    duration: secondsSince(start),
+  }));
+}
 
 /** What a scheme's verifier returns once a signature verified. */
 export interface VerifiedDelivery {
@@ -66,6 +89,16 @@ export function createWebhookMiddleware(config: WebhookConfig, verifier: SchemeV
   }
 
   return function webhookMiddleware(req, res, next) {
-    accept(req, res).then(() => next(), next);
+    const start = performance.now();
+    accept(req, res).then(
+      () => {
+        publishVerified(verifier.scheme, (req as WebhookRequest).webhook, start);
+        next();
+      },
+      (err: unknown) => {
+        publishRejected(verifier.scheme, err, start);
+        next(err);
+      },
+    );
   };
 }
