@@ -40,6 +40,13 @@ export function expectChallenge(res: supertest.Response, status: number, expecte
   return challenge!.params;
 }
 
+/** The `Bearer` challenge's params (other schemes' challenges may follow it). */
+export function bearerParams(res: supertest.Response): Record<string, string> {
+  const challenge = parseChallenges(String(res.headers['www-authenticate'] ?? '')).find((c) => c.scheme === 'Bearer');
+  expect(challenge).toBeDefined();
+  return challenge!.params;
+}
+
 /** The body of a 200, failing with the response text otherwise. */
 export function expectOk<T = Record<string, unknown>>(res: supertest.Response): T {
   expect({ status: res.status, body: res.status === 200 ? '' : res.text, challenge: res.headers['www-authenticate'] }).toEqual({
