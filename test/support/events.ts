@@ -22,6 +22,8 @@ export type ChannelName = (typeof CHANNEL_NAMES)[number];
 export interface Recorded {
   channel: ChannelName;
   payload: Record<string, unknown>;
+  /** `Date.now()` when it was published. */
+  at: number;
 }
 
 export interface EventRecorder {
@@ -36,7 +38,7 @@ export function recordEvents(): EventRecorder {
   const all: Recorded[] = [];
   const listeners = CHANNEL_NAMES.map((channel) => {
     const listener = (payload: unknown) => {
-      all.push({ channel, payload: payload as Record<string, unknown> });
+      all.push({ channel, payload: payload as Record<string, unknown>, at: Date.now() });
     };
     subscribe(channel, listener);
     return [channel, listener] as const;
@@ -56,7 +58,7 @@ export function recordEvents(): EventRecorder {
  * piece of them, so a truncated or embedded token is caught too).
  */
 export function findLeaks(events: readonly Recorded[], secrets: readonly string[]): string[] {
-  const text = JSON.stringify(events);
+  const text = JSON.stringify(events.map((e) => e.payload));
   const leaks: string[] = [];
   for (const secret of secrets) {
     if (secret.length < 8) throw new Error(`secret too short to search for: ${secret}`);
