@@ -29,6 +29,8 @@ export type { SigningKey } from './authorization-server/keys.js';
 
 export const DEFAULT_API_RESOURCE = 'https://api.example.com';
 export const DEFAULT_OPAQUE_RESOURCE = 'https://opaque.example.com';
+/** The client whose tokens are certificate-bound when the server runs with `mtls: true`. */
+export const MTLS_CLIENT: Readonly<ClientCredentials> = Object.freeze({ id: 'mtls-client', secret: 'mtls-client-secret' });
 export const DEFAULT_API_SCOPES = ['messages:read', 'messages:write', 'webhooks:deliver', 'admin', 'reports:read'];
 
 export interface AuthorizationServerOptions {
@@ -56,6 +58,20 @@ export interface AuthorizationServerOptions {
    * For step-up tests (RFC 9470); oidc-provider leaves both out by default.
    */
   authenticationClaims?: { acr: string };
+  /**
+   * Certificate-bound access tokens (RFC 8705 §3) for the {@link MTLS_CLIENT}: oidc-provider's
+   * `features.mTLS` with `certificateBoundAccessTokens`. The server runs plain HTTP, so it reads
+   * the client certificate from the `x-client-certificate` header (URL-encoded PEM), as a
+   * TLS-terminating proxy would forward it; `clientCredentialsToken({ certificate })` sends it.
+   * Default: false. (DPoP, RFC 9449, is on in oidc-provider 9 by default: a token request
+   * with a `DPoP` proof gets a DPoP-bound token.)
+   */
+  mtls?: boolean;
+  /**
+   * JWS algorithms the token endpoint accepts in DPoP proofs (oidc-provider's
+   * `enabledJWA.dPoPSigningAlgValues`). Default: oidc-provider's own (`ES256`, `Ed25519`, `EdDSA`).
+   */
+  dpopSigningAlgValues?: string[];
   clients?: {
     api?: Partial<ClientCredentials>;
     limited?: Partial<ClientCredentials & { scopes: string[] }>;
@@ -93,7 +109,16 @@ export interface AuthorizationServer {
   /** Keys published at `/jwks`, newest first (signing uses the first of each type). */
   readonly keys: readonly SigningKey[];
   /** POST /token, grant client_credentials, client_secret_basic. Default client: `clients.api`. */
-  clientCredentialsToken(options?: { clientId?: string; clientSecret?: string; scope?: string; resource?: string }): Promise<TokenResponse>;
+  clientCredentialsToken(options?: {
+    clientId?: string;
+    clientSecret?: string;
+    scope?: string;
+    resource?: string;
+    /** A DPoP proof (RFC 9449 §4) for POST /token: the token comes back DPoP-bound (`cnf.jkt`). */
+    dpop?: string;
+    /** PEM client certificate, for the {@link MTLS_CLIENT} of a server started with `mtls: true`. */
+    certificate?: string;
+  }): Promise<TokenResponse>;
   /** The PKCE code flow of the public client, driven through devInteractions. */
   authorizationCodeToken(options?: { scope?: string; resource?: string; accountId?: string }): Promise<TokenResponse>;
   /** POST /token/introspection as the resource-server client. */
@@ -116,8 +141,8 @@ async function generateKeys(alg: AccessTokenAlg): Promise<SigningKey[]> {
 const basic = (id: string, secret: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
-async function postForm(url: string, form: Record<string, string>, authorization?: string): Promise<Response> {
-  const headers: Record<string, string> = authorization ? { authorization } : {};
+async function postForm(url: string, form: Record<string, string>, authorization?: string, extra: Record<string, string> = {}): Promise<Response> {
+  const headers: Record<string, string> = authorization ? { authorization, ...extra } : { ...extra };
   return fetch(url, { method: 'POST', headers, body: new URLSearchParams(form) });
 }
 
@@ -149,6 +174,8 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     },
     cookieKeys: defaultCookieKeys(),
     authenticationClaims: options.authenticationClaims,
+    mtls: options.mtls ?? false,
+    dpopSigningAlgValues: options.dpopSigningAlgValues,
   };
   const storage = new MemoryStorage();
   const pending = generateKeys(settings.alg);
@@ -218,11 +245,14 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     get keys() {
       return keys;
     },
-    async clientCredentialsToken({ clientId = settings.clients.api.id, clientSecret = secretOf(clientId), scope, resource } = {}) {
+    async clientCredentialsToken({ clientId = settings.clients.api.id, clientSecret = secretOf(clientId), scope, resource, dpop, certificate } = {}) {
       const form: Record<string, string> = { grant_type: 'client_credentials' };
       if (scope !== undefined) form.scope = scope;
       if (resource !== undefined) form.resource = resource;
-      return jsonOrThrow<TokenResponse>(await postForm(endpoints.token, form, basic(clientId, clientSecret)), 'client_credentials');
+      const extra: Record<string, string> = {};
+      if (dpop !== undefined) extra.dpop = dpop;
+      if (certificate !== undefined) extra['x-client-certificate'] = encodeURIComponent(certificate);
+      return jsonOrThrow<TokenResponse>(await postForm(endpoints.token, form, basic(clientId, clientSecret), extra), 'client_credentials');
     },
     authorizationCodeToken({ scope = 'messages:read', resource = settings.apiResource, accountId = 'user-1' } = {}) {
       const { id: clientId, redirectUri } = settings.clients.spa;

@@ -10,11 +10,19 @@ import { DEFAULT_SCOPE_CLAIMS, parseScopes } from './scopes.js';
  *
  * @typeParam Claims the shape of the token's claims, for typed access to custom claims.
  */
-export interface AuthInfo<Claims extends object = Record<string, unknown>> {
+export interface AuthInfo<Claims extends object = object> {
   /** The access token as presented. */
   token: string;
   /** `'jwt'` when verified locally, `'opaque'` when decided by introspection. */
   tokenType: 'jwt' | 'opaque';
+  /** How the token was presented: `Bearer` (RFC 6750) or `DPoP` with a valid proof (RFC 9449). */
+  scheme: 'Bearer' | 'DPoP';
+  /**
+   * The token's sender constraint (`cnf`), checked for this request: `jkt` is the RFC 7638
+   * thumbprint of the DPoP key (RFC 9449 §6), `x5t` the `x5t#S256` client-certificate
+   * thumbprint as sent, base64url (RFC 8705 §3). Empty for plain bearer tokens.
+   */
+  confirmation: { jkt?: string; x5t?: string };
   /** The issuer that vouched for the token. */
   issuer: string;
   /** `sub`: the resource owner, or the client for client-credentials tokens. */
@@ -27,8 +35,11 @@ export interface AuthInfo<Claims extends object = Record<string, unknown>> {
   scopes: string[];
   /** `exp`, seconds since the epoch. */
   expiresAt?: number;
-  /** The JWT payload or the introspection response, as received. */
-  claims: Claims;
+  /**
+   * The JWT payload or the introspection response, as received. With `createGuard<Claims>()`
+   * the declared claims are typed; any other claim a token carries reads as `unknown`.
+   */
+  claims: Claims & Record<string, unknown>;
 }
 
 /** Maps claims onto {@link AuthInfo}; leaves out fields the claims do not carry. */
@@ -45,6 +56,8 @@ export function toAuthInfo(
     issuer,
     audience: toStringArray(claims.aud),
     scopes: parseScopes(claims, scopeClaims),
+    scheme: 'Bearer',
+    confirmation: toConfirmation(claims.cnf),
     claims,
   };
   if (typeof claims.sub === 'string') info.subject = claims.sub;
@@ -52,6 +65,15 @@ export function toAuthInfo(
   if (clientId !== undefined) info.clientId = clientId;
   if (typeof claims.exp === 'number') info.expiresAt = claims.exp;
   return deepFreeze(info);
+}
+
+function toConfirmation(cnf: unknown): AuthInfo['confirmation'] {
+  const confirmation: AuthInfo['confirmation'] = {};
+  if (typeof cnf !== 'object' || cnf === null) return confirmation;
+  const { jkt, 'x5t#S256': x5t } = cnf as Record<string, unknown>;
+  if (typeof jkt === 'string') confirmation.jkt = jkt;
+  if (typeof x5t === 'string') confirmation.x5t = x5t;
+  return confirmation;
 }
 
 function toStringArray(value: unknown): string[] {

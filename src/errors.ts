@@ -23,7 +23,14 @@ export type OAuthErrorCode =
   /** The guard or the authorization server is misconfigured. 500. */
   | 'server_error'
   /** No bearer credentials at all (RFC 6750 §3.1: the challenge carries no `error`). 401. */
-  | 'missing_token';
+  | 'missing_token'
+  /** RFC 9449 §7.1: the DPoP proof is missing or invalid. 401, `DPoP` challenge. */
+  | 'invalid_dpop_proof'
+  /** RFC 9449 §9: the proof lacks the current server nonce; `DPoP-Nonce` has it. 401. */
+  | 'use_dpop_nonce';
+
+/** The authentication schemes a challenge can name: RFC 6750 `Bearer`, RFC 9449 `DPoP`. */
+export type AuthScheme = 'Bearer' | 'DPoP';
 
 /** Auth-params of one challenge, in the order they are rendered. `undefined` is left out. */
 export interface ChallengeParams {
@@ -44,6 +51,15 @@ export interface ChallengeContext {
    * `withContext` then returns a copy carrying it, with the original error as `cause`.
    */
   describe?: ((err: OAuthError) => string) | undefined;
+  /**
+   * Schemes the route accepts, in challenge order (`Bearer` first). A 401 carries one
+   * challenge per scheme (RFC 9449 §7.1); 400 and 403 only the request's. Default: `Bearer`.
+   */
+  schemes?: readonly AuthScheme[] | undefined;
+  /** `algs` of the `DPoP` challenge: the accepted proof algorithms, space-separated. */
+  dpopAlgs?: string | undefined;
+  /** The scheme the request used: its challenge carries the error. Default: the first of `schemes`. */
+  scheme?: AuthScheme | undefined;
 }
 
 export interface OAuthErrorInit {
@@ -55,6 +71,10 @@ export interface OAuthErrorInit {
   /** Seconds, for 503 answers. */
   retryAfter?: number;
   cause?: unknown;
+  /** The scheme whose challenge carries the error whatever the request used (`DPoP` for proof errors). */
+  scheme?: AuthScheme;
+  /** Headers to send besides the challenge (`DPoP-Nonce`). */
+  headers?: Record<string, string>;
 }
 
 const DESCRIPTION_LIMIT = 200;
@@ -91,6 +111,10 @@ export class OAuthError extends Error {
   readonly challenge: ChallengeParams;
   /** Seconds until retry is worth it, for 503. */
   readonly retryAfter: number | undefined;
+  /** The scheme whose challenge carries this error when that does not depend on the request. */
+  readonly scheme: AuthScheme | undefined;
+  /** @internal Headers sent besides the challenge. */
+  readonly extraHeaders: Readonly<Record<string, string>> | undefined;
 
   constructor(init: OAuthErrorInit) {
     const description = sanitizeDescription(init.description);
@@ -101,6 +125,8 @@ export class OAuthError extends Error {
     this.description = description;
     this.expose = init.status < 500;
     this.retryAfter = init.retryAfter;
+    this.scheme = init.scheme;
+    this.extraHeaders = init.headers;
     this.challenge =
       init.code === 'missing_token'
         ? { ...init.challenge }
@@ -122,12 +148,22 @@ export class OAuthError extends Error {
     const headers = this.headers as Record<string, string>;
     for (const key of Object.keys(headers)) delete headers[key];
     if (this.status === 401 || this.status === 403 || this.status === 400) {
-      headers['WWW-Authenticate'] = renderChallenge('Bearer', {
-        ...this.challenge,
-        realm: context.realm,
-        resource_metadata: context.resourceMetadata,
-      });
+      const accepted = context.schemes ?? ['Bearer'];
+      const own = this.scheme ?? context.scheme ?? accepted[0] ?? 'Bearer';
+      // RFC 9449 §7.1: a 401 names every accepted scheme, Bearer first; 400/403 answer the one used.
+      const schemes = this.status === 401 ? (['Bearer', 'DPoP'] as const).filter((s) => s === own || accepted.includes(s)) : [own];
+      headers['WWW-Authenticate'] = schemes
+        .map((scheme) =>
+          renderChallenge(scheme, {
+            ...(scheme === own ? this.challenge : {}),
+            algs: scheme === 'DPoP' ? context.dpopAlgs : undefined,
+            realm: context.realm,
+            resource_metadata: context.resourceMetadata,
+          }),
+        )
+        .join(', ');
     }
+    if (this.extraHeaders !== undefined) Object.assign(headers, this.extraHeaders);
     if (this.status === 503) {
       headers['Retry-After'] = String(Math.max(1, Math.ceil(this.retryAfter ?? 1)));
     }

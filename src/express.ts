@@ -12,7 +12,10 @@ import type { ResourceRegistry } from './resources.js';
 import { buildMetadata } from './metadata.js';
 import { hasAllScopes, hasAnyScope } from './scopes.js';
 import { publishAccepted, publishDenied, publishRejected } from './token-events.js';
-import { extractToken } from './token.js';
+import { senderRequestOf } from './express-request.js';
+import { authenticateSender, isPlainBearer, routeSchemeError, withSenderChallenge } from './sender.js';
+import { toDpopMode, type DpopMode } from './sender-options.js';
+import { extractCredentials, type Credentials } from './token.js';
 import type { TokenVerifier } from './verifier.js';
 
 declare global {
@@ -72,6 +75,17 @@ export interface AuthenticateOptions {
    * (401 `invalid_token`, "audience mismatch"). Default: any origin the request names.
    */
   origins?: readonly string[];
+  /**
+   * DPoP (RFC 9449) on this route: `'required'` accepts only DPoP-bound tokens with a valid
+   * proof, `'disabled'` does not understand the `DPoP` scheme, `'allowed'` takes both.
+   * Default: the guard's `dpop` option.
+   *
+   * @example
+   * ```ts
+   * app.use('/payments', guard.authenticate({ dpop: 'required' }));
+   * ```
+   */
+  dpop?: DpopMode;
 }
 
 /**
@@ -83,46 +97,52 @@ export function authenticateRequest(
   req: Request,
   optional: boolean,
   done: (err?: unknown) => void,
+  dpop: DpopMode = verifier.config.sender.dpop,
 ): void {
   const route = routeOf(req, verifier);
   const start = performance.now();
-  let token: string | undefined;
+  const challenge = (scheme?: Credentials['scheme']) => withSenderChallenge(route.challenge, verifier.config.sender, dpop, scheme);
+  let credentials: Credentials | undefined;
   try {
-    token = extractToken(
+    credentials = extractCredentials(
       { headers: { ...req.headers, authorization: req.headersDistinct?.authorization ?? req.headers.authorization }, method: req.method, query: req.query, body: req.body },
       verifier.config.tokenLocations,
+      dpop !== 'disabled',
     );
   } catch (err) {
     publishRejected(err, undefined, verifier.config.issuers, start);
-    done(err instanceof OAuthError ? err.withContext(route.challenge) : err);
+    done(err instanceof OAuthError ? err.withContext(challenge()) : err);
     return;
   }
-  if (token === undefined) {
+  if (credentials === undefined) {
     const missing = optional ? undefined : missingToken();
     if (missing !== undefined) publishRejected(missing, undefined, verifier.config.issuers, start);
-    done(missing?.withContext(route.challenge));
+    done(missing?.withContext(challenge()));
     return;
   }
+  const { token, scheme } = credentials;
   const hash = verifier.hash(token);
   let cached: AuthInfo | undefined;
   try {
     cached = verifier.cached(hash, route.audience);
   } catch (err) {
-    done(err instanceof OAuthError ? err.withContext(route.challenge) : err);
+    done(err instanceof OAuthError ? err.withContext(challenge(scheme)) : err);
     return;
   }
-  if (cached !== undefined) {
+  if (cached !== undefined && isPlainBearer(cached, scheme, dpop)) {
     publishAccepted(cached, start, true);
     req.auth = cached;
     done();
     return;
   }
-  verifier.verify(token, hash, route.audience).then(
-    (auth) => {
+  // DPoP and certificate-bound tokens: the proof and certificate are checked on every request, cache hit or not.
+  authenticateSender(verifier, credentials, () => senderRequestOf(req, verifier.config.sender), dpop, hash, route.audience).then(
+    ({ auth, nonce }) => {
+      if (nonce !== undefined) req.res?.setHeader('DPoP-Nonce', nonce);
       req.auth = auth;
       done();
     },
-    (err: unknown) => done(err instanceof OAuthError ? err.withContext(route.challenge) : err),
+    (err: unknown) => done(err instanceof OAuthError ? err.withContext(challenge(scheme)) : err),
   );
 }
 
@@ -133,10 +153,15 @@ export function authenticateMiddleware(
   resources?: ResourceRegistry,
 ): RequestHandler {
   const optional = options.optional ?? false;
+  const dpop = toDpopMode(options.dpop, 'authenticate(): "dpop"', verifier.config.sender.dpop);
   const resolveRoute = resources === undefined ? undefined : compileRouteAudience(verifier, resources, options);
   return function authenticate(req: Request, _res: Response, next: NextFunction) {
     const route = resolveRoute?.(req);
-    if (req.auth === undefined) return authenticateRequest(verifier, req, optional, next);
+    if (req.auth === undefined) return authenticateRequest(verifier, req, optional, next, dpop);
+    const refused = routeSchemeError(req.auth, dpop);
+    if (refused !== undefined) {
+      return next(refused.withContext(withSenderChallenge(routeOf(req, verifier).challenge, verifier.config.sender, dpop, req.auth.scheme)));
+    }
     // Verified earlier on this request, perhaps for another audience: this route's decides.
     if (route === undefined) return next();
     try {
@@ -158,7 +183,7 @@ export function scopeMiddleware(verifier: TokenVerifier, scopes: readonly string
     const missing = mode === 'all' ? scopes.filter((s) => !auth.scopes.includes(s)) : scopes;
     const denied = insufficientScope(scopes, `${phrase}: ${missing.join(' ')}`);
     publishDenied(denied, auth, scopes);
-    next(denied.withContext(routeOf(req, verifier).challenge));
+    next(denied.withContext({ ...routeOf(req, verifier).challenge, scheme: auth.scheme }));
   };
   return function requireScopes(req: Request, _res: Response, next: NextFunction) {
     if (req.auth !== undefined) return authorize(req, next);

@@ -30,12 +30,19 @@ import {
   type ClaimRules,
   type RequireAuthOptions,
 } from './rules.js';
+import { verifyToken, type VerifyRequest } from './sender.js';
 import { TokenVerifier } from './verifier.js';
 
 /** Options of `guard.verify()`. */
 export interface VerifyOptions {
   /** The audience(s) to accept instead of the guard's `audience` (compared exactly). */
   audience?: string | readonly string[];
+  /**
+   * The request the token came with, for sender-constrained tokens: the scheme, method, URL,
+   * `DPoP` proof (RFC 9449) and client certificate (RFC 8705). Without it, a token bound by
+   * `cnf` is refused (401 `invalid_token`): nothing would prove its sender.
+   */
+  request?: VerifyRequest;
 }
 
 /**
@@ -44,7 +51,7 @@ export interface VerifyOptions {
  * @typeParam Claims the token claims your handlers rely on, as given to
  * `createGuard<Claims>()`. A type, not a check: use `requireClaims` for what must hold.
  */
-export interface Guard<Claims extends object = Record<string, unknown>> {
+export interface Guard<Claims extends object = object> {
   /**
    * Verifies a token without Express: resolves with its {@link AuthInfo} or rejects with an
    * `OAuthError` (status, code, description, headers ready to send). Checks the guard's
@@ -212,7 +219,7 @@ export interface Guard<Claims extends object = Record<string, unknown>> {
  * app.get('/api/messages', guard.requireScopes('messages:read'), handler);
  * ```
  */
-export function createGuard<Claims extends object = Record<string, unknown>>(options: GuardOptions): Guard<Claims> {
+export function createGuard<Claims extends object = object>(options: GuardOptions): Guard<Claims> {
   const config = normalizeOptions(options);
   const verifier = new TokenVerifier(config, {
     realm: config.realm,
@@ -230,7 +237,7 @@ export function createGuard<Claims extends object = Record<string, unknown>>(opt
   return {
     // Claims is a promise the caller makes about its tokens' claims; nothing at run time differs.
     verify: async (token, verifyOptions) =>
-      (await verifier.verify(token, undefined, verifyAudience(verifyOptions))) as unknown as AuthInfo<Claims>,
+      (await verifyToken(verifier, token, verifyOptions?.request, verifyAudience(verifyOptions))) as unknown as AuthInfo<Claims>,
     ready: () => ready(verifier),
     health: () => healthOf(verifier),
     authenticate: (authOptions) => authenticateMiddleware(verifier, authOptions, resources),

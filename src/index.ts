@@ -24,7 +24,9 @@ export type {
 export { GuardNotReadyError } from './readiness.js';
 export type { ReadinessFailure } from './readiness.js';
 export type { GuardHealth, IssuerHealth, DocumentHealth, IntrospectionHealth, HealthStatus } from './health.js';
-export type { OAuthErrorCode, ChallengeParams } from './errors.js';
+export type { OAuthErrorCode, ChallengeParams, AuthScheme } from './errors.js';
+export type { DpopMode, DpopNonceOptions, SenderConstraintOptions } from './sender-options.js';
+export type { VerifyRequest } from './sender.js';
 export { DEFAULTS } from './options.js';
 export type {
   GuardOptions,

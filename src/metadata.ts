@@ -14,6 +14,12 @@ export interface ProtectedResourceMetadata {
   bearer_methods_supported: string[];
   resource_name?: string;
   resource_documentation?: string;
+  /** RFC 9728 §2: proof algorithms accepted (RFC 9449); absent with `dpop: 'disabled'`. */
+  dpop_signing_alg_values_supported?: string[];
+  /** RFC 9728 §2: whether only DPoP-bound tokens are accepted (`dpop: 'required'`). */
+  dpop_bound_access_tokens_required?: boolean;
+  /** RFC 9728 §2: certificate-bound tokens (RFC 8705) are checked; set with `clientCertificateHeader`. */
+  tls_client_certificate_bound_access_tokens?: boolean;
 }
 
 export const WELL_KNOWN_SEGMENT = '/.well-known/oauth-protected-resource';
@@ -54,5 +60,10 @@ export function buildMetadata(
   if (scopeList.length > 0) document.scopes_supported = scopeList;
   if (config.resourceName !== undefined) document.resource_name = config.resourceName;
   if (config.resourceDocumentation !== undefined) document.resource_documentation = config.resourceDocumentation;
+  if (config.sender.dpop !== 'disabled') {
+    document.dpop_signing_alg_values_supported = [...config.sender.dpopAlgorithms];
+    document.dpop_bound_access_tokens_required = config.sender.dpop === 'required';
+  }
+  if (config.sender.clientCertificateHeader !== undefined) document.tls_client_certificate_bound_access_tokens = true;
   return document;
 }

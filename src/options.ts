@@ -7,6 +7,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { isLoopbackUrl } from './http.js';
 import type { Store } from './store.js';
+import { normalizeSenderOptions, type SenderConfig, type SenderConstraintOptions } from './sender-options.js';
 
 /** Asymmetric JWS algorithms accepted by default (RFC 8725 §3.1: an explicit allow-list). */
 export const ASYMMETRIC_ALGORITHMS = Object.freeze([
@@ -65,7 +66,7 @@ export interface IntrospectionOptions {
 }
 
 /** Options of {@link createGuard}. Every duration is in seconds. */
-export interface GuardOptions {
+export interface GuardOptions extends SenderConstraintOptions {
   /** Trusted issuer identifier(s), exactly as the `iss` claim and the metadata's `issuer`. */
   issuer: string | readonly string[];
   /** Accepted audience(s): a token passes when one of its `aud` values is one of these. */
@@ -230,6 +231,8 @@ export interface GuardConfig {
   store: Store | undefined;
   onStoreError: 'deny' | 'allow';
   maxResponseBytes: number;
+  /** DPoP (RFC 9449) and certificate-bound tokens (RFC 8705). */
+  sender: SenderConfig;
 }
 
 /** Validates `options` and returns the frozen config. Throws `TypeError` naming the option. */
@@ -291,6 +294,7 @@ export function normalizeOptions(options: GuardOptions): GuardConfig {
     store,
     onStoreError: toOnStoreError(options.onStoreError),
     maxResponseBytes: DEFAULTS.maxResponseBytes,
+    sender: normalizeSenderOptions(options),
   };
   return Object.freeze(config);
 }

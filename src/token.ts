@@ -4,9 +4,11 @@
  *
  * Only the locations listed in `tokenLocations` are read. A request that uses more than one
  * method, or repeats one, is `invalid_request` (RFC 6750 §2: "MUST NOT use more than one").
- * Another scheme (`Basic`, `DPoP`) is "no bearer credentials", not an error.
+ * Another scheme (`Basic`) is "no bearer credentials", not an error; so is `DPoP` unless the
+ * caller accepts it (RFC 9449 §7.1: `DPoP` SP token, the same token syntax as `Bearer`).
  *
  * @see [RFC 6750 §2 - Authenticated Requests](https://www.rfc-editor.org/rfc/rfc6750#section-2)
+ * @see [RFC 9449 §7.1 - The DPoP Authentication Scheme](https://www.rfc-editor.org/rfc/rfc9449#section-7.1)
  */
 import { invalidRequest } from './errors.js';
 import type { TokenLocation } from './options.js';
@@ -26,6 +28,12 @@ export interface TokenSource {
   body?: unknown;
 }
 
+/** A token and the scheme it came with; tokens in the body or query are `Bearer`. */
+export interface Credentials {
+  token: string;
+  scheme: 'Bearer' | 'DPoP';
+}
+
 /**
  * The bearer token of the request, or `undefined` when it carries none.
  * Throws a 400 `invalid_request` `OAuthError` for malformed or ambiguous credentials.
@@ -34,28 +42,46 @@ export function extractToken(
   source: TokenSource,
   locations: ReadonlySet<TokenLocation>,
 ): string | undefined {
-  const found: string[] = [];
-  if (locations.has('header')) pushDefined(found, fromHeader(source.headers.authorization));
-  if (locations.has('body')) pushDefined(found, fromBody(source));
-  if (locations.has('query')) pushDefined(found, fromQuery(source.query));
+  return extractCredentials(source, locations, false)?.token;
+}
+
+/**
+ * The request's token and its scheme, or `undefined` when it carries none; `DPoP` counts only
+ * with `acceptDpop`. Throws like {@link extractToken}.
+ */
+export function extractCredentials(
+  source: TokenSource,
+  locations: ReadonlySet<TokenLocation>,
+  acceptDpop: boolean,
+): Credentials | undefined {
+  const found: Credentials[] = [];
+  if (locations.has('header')) pushDefined(found, fromHeader(source.headers.authorization, acceptDpop));
+  if (locations.has('body')) pushDefined(found, bearer(fromBody(source)));
+  if (locations.has('query')) pushDefined(found, bearer(fromQuery(source.query)));
   if (found.length > 1) throw invalidRequest('token sent in more than one way');
   return found[0];
 }
 
-function fromHeader(value: string | readonly string[] | undefined): string | undefined {
+function fromHeader(value: string | readonly string[] | undefined, acceptDpop: boolean): Credentials | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') {
     if (value.length > 1) throw invalidRequest('more than one Authorization header');
-    return fromHeader(value[0]);
+    return fromHeader(value[0], acceptDpop);
   }
   if (value.length > MAX_AUTHORIZATION_LENGTH) throw invalidRequest('Authorization header too large');
   const space = value.search(/[ \t]/);
-  const scheme = space === -1 ? value : value.slice(0, space);
-  if (scheme.toLowerCase() !== 'bearer') return undefined;
+  const name = (space === -1 ? value : value.slice(0, space)).toLowerCase();
+  const scheme = name === 'bearer' ? 'Bearer' : name === 'dpop' && acceptDpop ? 'DPoP' : undefined;
+  if (scheme === undefined) return undefined;
   const credentials = space === -1 ? '' : value.slice(space + 1).replace(/^ +/, '');
-  if (credentials === '') throw invalidRequest('bearer token missing after "Bearer"');
-  if (!B64TOKEN.test(credentials)) throw invalidRequest('malformed bearer token');
-  return credentials;
+  const kind = scheme === 'Bearer' ? 'bearer' : 'DPoP';
+  if (credentials === '') throw invalidRequest(`${kind} token missing after "${scheme}"`);
+  if (!B64TOKEN.test(credentials)) throw invalidRequest(`malformed ${kind} token`);
+  return { token: credentials, scheme };
+}
+
+function bearer(token: string | undefined): Credentials | undefined {
+  return token === undefined ? undefined : { token, scheme: 'Bearer' };
 }
 
 function fromBody(source: TokenSource): string | undefined {
@@ -81,6 +107,6 @@ function singleValue(value: unknown, where: string): string {
   return value;
 }
 
-function pushDefined(list: string[], value: string | undefined): void {
+function pushDefined<T>(list: T[], value: T | undefined): void {
   if (value !== undefined) list.push(value);
 }

@@ -13,9 +13,11 @@ import { createMetadataCache, type AuthorizationServerMetadata } from './discove
 import { invalidToken, OAuthError, type ChallengeContext } from './errors.js';
 import { Introspector } from './introspection.js';
 import { Jwks, type KeyLookup } from './jwks.js';
+import { DpopProofs } from './dpop.js';
 import { decodeJws, verifyJwt } from './jwt.js';
 import type { GuardConfig } from './options.js';
 import type { Remote } from './remote.js';
+import { senderChallenge } from './sender.js';
 import { TokenCache } from './token-cache.js';
 import { publishAccepted, publishRejected } from './token-events.js';
 
@@ -36,10 +38,13 @@ export class TokenVerifier {
   readonly introspector: Introspector | undefined;
   /** The guard's `audience`: what a call accepts unless its route says otherwise. */
   readonly audience: AudienceCheck;
+  /** DPoP proof checks and their `jti` replay set (RFC 9449). */
+  readonly dpop: DpopProofs;
 
   constructor(config: GuardConfig, challenge: ChallengeContext) {
     this.config = config;
-    this.challenge = challenge;
+    this.challenge = { ...senderChallenge(config.sender), ...challenge };
+    this.dpop = new DpopProofs(config.sender, config);
     this.audience = exactAudience(config.audiences);
     this.tokenCache =
       config.tokenCache && !config.introspection?.introspectJwt

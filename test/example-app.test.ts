@@ -55,8 +55,10 @@ describe('embedded example, in process', () => {
   it('answers 401 with a challenge that names its own metadata document', async () => {
     const res = await fetch(`${example.apiUrl}/api/messages`);
     expect(res.status).toBe(401);
+    const params = `realm="${example.apiUrl}", resource_metadata="${example.apiUrl}/.well-known/oauth-protected-resource"`;
+    // RFC 9449 §7.1: the guard accepts DPoP too (its default), so a DPoP challenge follows the Bearer one.
     expect(res.headers.get('www-authenticate')).toBe(
-      `Bearer realm="${example.apiUrl}", resource_metadata="${example.apiUrl}/.well-known/oauth-protected-resource"`,
+      `Bearer ${params}, DPoP algs="ES256 EdDSA Ed25519 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512", ${params}`,
     );
   });
 });

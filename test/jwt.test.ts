@@ -93,6 +93,8 @@ describe.each(flavours)('$name', (flavour) => {
       authorization_servers: [as.issuer],
       bearer_methods_supported: ['header'],
       scopes_supported: ['messages:read', 'messages:write', 'reports:read', 'admin'],
+      dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'Ed25519', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'],
+      dpop_bound_access_tokens_required: false,
     });
   });
 });

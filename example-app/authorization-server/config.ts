@@ -29,6 +29,10 @@ export interface ProviderSettings {
   cookieKeys: string[];
   /** `auth_time` and `acr` in user tokens; see `AuthorizationServerOptions.authenticationClaims`. */
   authenticationClaims?: { acr: string } | undefined;
+  /** RFC 8705 certificate-bound tokens for the `mtls-client`; see `AuthorizationServerOptions.mtls`. */
+  mtls?: boolean | undefined;
+  /** `enabledJWA.dPoPSigningAlgValues`; see `AuthorizationServerOptions.dpopSigningAlgValues`. */
+  dpopSigningAlgValues?: string[] | undefined;
 }
 
 type ProviderModule = typeof import('oidc-provider');
@@ -100,6 +104,9 @@ function clients(s: ProviderSettings): ClientMetadata[] {
       scope: `openid offline_access ${every}`,
     },
     { client_id: s.clients.resourceServer.id, client_secret: s.clients.resourceServer.secret, ...none },
+    ...(s.mtls
+      ? [{ client_id: 'mtls-client', client_secret: 'mtls-client-secret', ...none, grant_types: ['client_credentials'], scope: every, tls_client_certificate_bound_access_tokens: true }]
+      : []),
   ];
 }
 
@@ -139,6 +146,7 @@ export function providerConfiguration(s: ProviderSettings, jwks: JsonWebKey[], s
 
   return {
     ...(s.authenticationClaims === undefined ? {} : { extraTokenClaims: authenticationClaims(s.authenticationClaims.acr) }),
+    ...(s.dpopSigningAlgValues === undefined ? {} : { enabledJWA: { dPoPSigningAlgValues: s.dpopSigningAlgValues } }),
     adapter: storage.factory(),
     clients: clients(s),
     jwks: { keys: jwks },
@@ -164,6 +172,19 @@ export function providerConfiguration(s: ProviderSettings, jwks: JsonWebKey[], s
     features: {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
+      ...(s.mtls
+        ? {
+            // Plain HTTP here: the client certificate arrives as a proxy would forward it.
+            mTLS: {
+              enabled: true,
+              certificateBoundAccessTokens: true,
+              getCertificate: (ctx: KoaContextWithOIDC) => {
+                const header = (ctx as unknown as { get(name: string): string }).get('x-client-certificate');
+                return header ? decodeURIComponent(header) : undefined;
+              },
+            },
+          }
+        : {}),
       // Any confidential client (the resource server) may introspect; a public one only its own tokens.
       introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId },
       revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => ownOrResourceServer(client, token) },

@@ -6,7 +6,7 @@ import type { Express } from 'express';
 import supertest from 'supertest';
 import { expect } from 'vitest';
 import type { Guard } from '../../src/index.js';
-import { parseChallenge, type Challenge } from './challenge.js';
+import { parseChallenges, type Challenge } from './challenge.js';
 import type { ExpressFlavour } from './webhook-app.js';
 
 export { flavours } from './webhook-app.js';
@@ -41,7 +41,8 @@ export function get(app: Express, path: string, token?: string): supertest.Test 
 
 /**
  * Asserts a failure as a client sees it: status, the `Bearer` challenge's `error` (none for
- * missing credentials) and, for 503, a `Retry-After`. Returns the parsed challenge.
+ * missing credentials) and, for 503, a `Retry-After`. Returns the parsed challenge. A 401 of
+ * a guard that also accepts DPoP carries a second, `DPoP` challenge after it (RFC 9449 §7.1).
  */
 export function expectFailure(
   res: supertest.Response,
@@ -54,8 +55,10 @@ export function expectFailure(
     expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     return undefined;
   }
-  const challenge = parseChallenge(res.headers['www-authenticate'] as string | undefined);
+  const [challenge, ...others] = parseChallenges((res.headers['www-authenticate'] as string | undefined) ?? '');
+  if (challenge === undefined) throw new Error('no WWW-Authenticate header');
   expect(challenge.scheme).toBe('Bearer');
+  expect(others.map((c) => [c.scheme, c.params.error])).toEqual(status === 401 && others.length > 0 ? [['DPoP', undefined]] : []);
   expect(challenge.params.error).toBe(error);
   expect(challenge.params.realm).toBeTypeOf('string');
   expect(challenge.params.resource_metadata).toMatch(/\/\.well-known\/oauth-protected-resource/);

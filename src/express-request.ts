@@ -1,0 +1,82 @@
+/**
+ * The Express side of sender constraints: the plain request facts `sender.ts` checks, read
+ * from `req`. The URL a DPoP proof's `htu` must name is the request's own, as the client
+ * addressed it: `publicBaseUrl` plus the path when that option is set, else the protocol and
+ * host Express reports, honouring its `trust proxy` setting. The client certificate is the TLS
+ * connection's, or the one a trusted proxy forwards in `clientCertificateHeader`.
+ */
+import type { TLSSocket } from 'node:tls';
+import type { Request } from 'express';
+import { parseForwardedCertificate } from './mtls.js';
+import type { SenderConfig } from './sender-options.js';
+import type { SenderRequest } from './sender.js';
+
+type TrustProxy = (address: string | undefined, hop: number) => boolean;
+
+/** The facts of `req` for `authenticateSender`; each is read only when a check needs it. */
+export function senderRequestOf(req: Request, config: SenderConfig): SenderRequest {
+  return {
+    method: req.method,
+    get url() {
+      return requestUrl(req, config.publicBaseUrl);
+    },
+    get dpop() {
+      return headerValues(req, 'dpop');
+    },
+    get certificate() {
+      return clientCertificate(req, config.clientCertificateHeader);
+    },
+  };
+}
+
+/** The absolute URL of `req` (with its query; `htu` comparison drops it). */
+export function requestUrl(req: Request, publicBaseUrl: URL | undefined): string {
+  const target = req.originalUrl ?? req.url;
+  if (publicBaseUrl !== undefined) {
+    const path = target.startsWith('/') ? target : new URL(target, 'http://x').pathname;
+    return `${publicBaseUrl.origin}${publicBaseUrl.pathname.replace(/\/+$/, '')}${path}`;
+  }
+  // An absolute-form request target (RFC 9112 §3.2.2) already names the URL.
+  if (!target.startsWith('/')) return target;
+  return `${requestOrigin(req) ?? 'http://invalid'}${target}`;
+}
+
+/**
+ * `protocol://host` as the client addressed it: `X-Forwarded-Host` only from a peer that
+ * `trust proxy` trusts (Express 5's `req.host` rule, which Express 4 lacks); `req.protocol`
+ * already follows `X-Forwarded-Proto` under the same rule.
+ */
+function requestOrigin(req: Request): string | undefined {
+  const trust = req.app?.get('trust proxy fn') as TrustProxy | undefined;
+  let host = req.get('x-forwarded-host');
+  if (!host || trust === undefined || !trust(req.socket?.remoteAddress, 0)) host = req.get('host');
+  else host = host.split(',')[0]!.trim();
+  return host ? `${req.protocol}://${host}` : undefined;
+}
+
+function headerValues(req: Request, name: string): readonly string[] {
+  const distinct = req.headersDistinct?.[name];
+  if (distinct !== undefined) return distinct;
+  const value = req.headers[name];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/**
+ * DER of the client certificate: the TLS connection's own when it has one, else the one in
+ * `header` (exactly one such header) when Express's `trust proxy` trusts the peer, or
+ * `trust proxy` is not set at all.
+ */
+function clientCertificate(req: Request, header: string | undefined): Uint8Array | undefined {
+  const socket = req.socket as Partial<TLSSocket> | undefined;
+  if (socket?.encrypted === true && typeof socket.getPeerCertificate === 'function') {
+    const raw = socket.getPeerCertificate(false)?.raw;
+    if (raw !== undefined && raw.length > 0) return raw;
+  }
+  if (header === undefined) return undefined;
+  if (req.app?.get('trust proxy')) {
+    const trust = req.app.get('trust proxy fn') as TrustProxy | undefined;
+    if (trust === undefined || !trust(req.socket?.remoteAddress, 0)) return undefined;
+  }
+  const values = headerValues(req, header);
+  return values.length === 1 ? parseForwardedCertificate(values[0]!) : undefined;
+}
