@@ -219,6 +219,9 @@ export class Introspector {
     if (body === undefined || typeof body.active !== 'boolean') {
       throw temporarilyUnavailable('introspection endpoint did not answer with a JSON object with boolean "active"', 1);
     }
+    if (nestedDeeperThan(body, MAX_RESPONSE_DEPTH)) {
+      throw temporarilyUnavailable(`introspection response nested deeper than ${MAX_RESPONSE_DEPTH} levels`, 1);
+    }
     return body as IntrospectionResponse;
   }
 
@@ -325,6 +328,20 @@ function publishIntrospection(
     error: redact(error),
     duration: start === undefined ? 0 : secondsSince(start),
   }));
+}
+
+/**
+ * Deepest nesting of an introspection response the guard keeps. Caching measures a response
+ * with `JSON.stringify` and `AuthInfo` freezes it recursively: a response nested 100,000 deep
+ * (a few hundred KiB) would overflow the stack there and crash the request.
+ */
+const MAX_RESPONSE_DEPTH = 64;
+
+function nestedDeeperThan(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth === 0) return true;
+  for (const child of Object.values(value)) if (nestedDeeperThan(child, depth - 1)) return true;
+  return false;
 }
 
 /** RFC 6749 §2.3.1: client id and secret are form-url-encoded before Basic encoding. */
