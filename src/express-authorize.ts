@@ -59,12 +59,12 @@ export function authorizingMiddleware(verifier: TokenVerifier, check: Authorizat
  * app.get('/invoices', guard.handler(listInvoices));
  * ```
  */
-export type AuthenticatedRequest<Claims extends object = Record<string, unknown>> = Request & {
+export type AuthenticatedRequest<Claims extends object = object> = Request & {
   auth: AuthInfo<Claims>;
 };
 
 /** A route handler that runs once the request is authenticated; see `guard.handler()`. */
-export type AuthenticatedHandler<Claims extends object = Record<string, unknown>> = (
+export type AuthenticatedHandler<Claims extends object = object> = (
   req: AuthenticatedRequest<Claims>,
   res: Response,
   next: NextFunction,

@@ -38,10 +38,13 @@ export type ClaimRule<V = unknown> =
   | readonly ClaimExpectation<V>[]
   | ((value: Exclude<V, undefined>) => boolean);
 
-/** Rules for `guard.requireClaims()`, keyed by claim name; every rule must pass. */
-export type ClaimRules<Claims extends object = Record<string, unknown>> = {
-  readonly [K in keyof Claims & string]?: ClaimRule<Claims[K]>;
-};
+/**
+ * Rules for `guard.requireClaims()`, keyed by claim name; every rule must pass. With declared
+ * `Claims`, only their names, with their value types; without, any claim name.
+ */
+export type ClaimRules<Claims extends object = object> = [keyof Claims] extends [never]
+  ? { readonly [claim: string]: ClaimRule | undefined }
+  : { readonly [K in keyof Claims & string]?: ClaimRule<Claims[K]> };
 
 /** A check of a verified token: `undefined` to go on, or the error to answer with. */
 export type TokenCheck = (auth: AuthInfo) => OAuthError | undefined;
