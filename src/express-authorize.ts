@@ -8,6 +8,7 @@ import type { AuthInfo } from './auth-info.js';
 import { OAuthError } from './errors.js';
 import { authenticateRequest } from './express.js';
 import { routeOf } from './express-route.js';
+import { withSenderChallenge } from './sender.js';
 import type { TokenVerifier } from './verifier.js';
 
 /**
@@ -23,7 +24,10 @@ export type AuthorizationCheck = (
 /** `check` as a middleware named `name` (for stack traces and route listings). */
 export function authorizingMiddleware(verifier: TokenVerifier, check: AuthorizationCheck, name: string): RequestHandler {
   const authorize = (req: Request, next: NextFunction) => {
-    const fail = (err: unknown) => next(err instanceof OAuthError ? err.withContext(routeOf(req, verifier).challenge) : err);
+    // Like every 401 of the route (a step-up), naming each accepted scheme; a 403 the one used.
+    const context = () =>
+      withSenderChallenge(routeOf(req, verifier).challenge, verifier.config.sender, verifier.config.sender.dpop, req.auth?.scheme);
+    const fail = (err: unknown) => next(err instanceof OAuthError ? err.withContext(context()) : err);
     let outcome: ReturnType<AuthorizationCheck>;
     try {
       outcome = check(req.auth!, req);

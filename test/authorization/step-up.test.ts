@@ -67,6 +67,15 @@ describe.each(flavours)('$name', (flavour) => {
       expect(params).toMatchObject({ error: 'insufficient_user_authentication', acr_values: 'phrh mfa', max_age: '300' });
     });
 
+    it('the whole header: exactly the Bearer challenge with dpop disabled; DPoP listed after it otherwise', async () => {
+      const bearerOnly = routes(flavour.create(), { issuer: as.issuer, audience, dpop: 'disabled' });
+      const res = await request(bearerOnly, '/strong', userToken);
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe(stepUp(LEVEL, 'acr_values="phrh mfa", max_age=300'));
+      const both = await request(app, '/strong', userToken);
+      expect(both.headers['www-authenticate']).toMatch(/^Bearer error="insufficient_user_authentication", .*, DPoP algs="[^"]+"/);
+    });
+
     it('acr only: no max_age', async () => {
       expectChallenge(await request(app, '/acr-only', userToken), 401, stepUp(LEVEL, 'acr_values="phrh"'));
     });
