@@ -1,0 +1,51 @@
+/**
+ * The `resource-guard` command: `resource-guard doctor …`. Returns the exit code instead of
+ * exiting, so tests (and a wrapping script) can run it in process.
+ */
+import { parseDoctorArgs, USAGE, UsageError } from './args.js';
+import { runDoctor } from './checks.js';
+import { silentSink, terminalSink, type Output } from './render.js';
+
+export interface CliIo {
+  stdout: Output & { isTTY?: boolean };
+  stderr: Output;
+  env: Readonly<Record<string, string | undefined>>;
+  readStdin: () => string;
+}
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    io.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 1 : 0;
+  }
+  if (command !== 'doctor') {
+    io.stderr.write(`resource-guard: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
+    return 1;
+  }
+  let args;
+  try {
+    args = parseDoctorArgs(rest, io.env, io.readStdin);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`resource-guard doctor: ${err.message}\n\n${USAGE}\n`);
+    return 1;
+  }
+  if (args.help) {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  for (const warning of args.warnings) io.stderr.write(`warning: ${warning}\n`);
+
+  if (args.json) {
+    const report = await runDoctor(args.options, args.token, args.scopes, silentSink);
+    io.stdout.write(`${JSON.stringify({ ...report, warnings: args.warnings }, null, 2)}\n`);
+    return report.ok ? 0 : 1;
+  }
+  const color = args.color ?? (io.stdout.isTTY === true && !io.env.NO_COLOR && io.env.TERM !== 'dumb');
+  const sink = terminalSink(io.stdout, color);
+  io.stdout.write(color ? '\x1b[1mresource-guard doctor\x1b[22m\n' : 'resource-guard doctor\n');
+  const report = await runDoctor(args.options, args.token, args.scopes, sink);
+  sink.summary(report);
+  return report.ok ? 0 : 1;
+}
