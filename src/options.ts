@@ -440,6 +440,10 @@ function checkUrl(value: string, name: string, allowInsecureHttp: boolean): void
   } catch {
     throw new TypeError(`"${name}" must be an absolute URL (got ${JSON.stringify(value)})`);
   }
+  // fetch refuses such URLs, and every error and event naming the URL would carry the password.
+  if (url.username !== '' || url.password !== '') {
+    throw new TypeError(`"${name}" must not contain credentials (user:password@); the value is not shown`);
+  }
   if (url.protocol === 'https:') return;
   if (url.protocol === 'http:' && (allowInsecureHttp || isLoopbackUrl(url))) return;
   if (url.protocol === 'http:') {
