@@ -19,7 +19,13 @@ function parseChallenge(header: string | undefined): Challenge {
   if (bearer === undefined) throw new Error(`no Bearer challenge in ${header}`);
   return bearer;
 }
-const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as OAuthError);
+const refusal = (promise: Promise<unknown>): Promise<OAuthError> =>
+  promise.then(
+    () => {
+      throw new Error('expected a refusal');
+    },
+    (e: unknown) => e as OAuthError,
+  );
 
 let as: FaultServer;
 beforeEach(async () => {
