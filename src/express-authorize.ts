@@ -9,6 +9,7 @@ import { OAuthError } from './errors.js';
 import { authenticateRequest } from './express.js';
 import { routeOf } from './express-route.js';
 import { withSenderChallenge } from './sender.js';
+import { publishDenied } from './token-events.js';
 import type { TokenVerifier } from './verifier.js';
 
 /**
@@ -27,7 +28,12 @@ export function authorizingMiddleware(verifier: TokenVerifier, check: Authorizat
     // Like every 401 of the route (a step-up), naming each accepted scheme; a 403 the one used.
     const context = () =>
       withSenderChallenge(routeOf(req, verifier).challenge, verifier.config.sender, verifier.config.sender.dpop, req.auth?.scheme);
-    const fail = (err: unknown) => next(err instanceof OAuthError ? err.withContext(context()) : err);
+    const fail = (err: unknown) => {
+      if (!(err instanceof OAuthError)) return next(err);
+      const scope = err.challenge.scope;
+      publishDenied(err, req.auth!, typeof scope === 'string' ? scope.split(' ') : []);
+      next(err.withContext(context()));
+    };
     let outcome: ReturnType<AuthorizationCheck>;
     try {
       outcome = check(req.auth!, req);
