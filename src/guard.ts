@@ -172,8 +172,9 @@ export interface Guard<Claims extends object = object> {
    * `Bearer error="insufficient_user_authentication", error_description="A different
    * authentication level is required", acr_values="phr phrh", max_age=300, realm=…,
    * resource_metadata=…` ("More recent authentication is required" when `auth_time` is too
-   * old or missing). The client asks the authorization server for a new token with these
-   * `acr_values` and `max_age`.
+   * old or missing), then the `DPoP algs=…` challenge when DPoP is accepted, as on every 401.
+   * The client asks the authorization server for a new token with these `acr_values` and
+   * `max_age`. RFC 9728 has no member for these requirements: clients learn them here.
    *
    * @example
    * ```ts
