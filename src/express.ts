@@ -167,7 +167,7 @@ export function authenticateMiddleware(
     try {
       checkAudience(req.auth, route.audience);
     } catch (err) {
-      return next(err instanceof OAuthError ? err.withContext(route.challenge) : err);
+      return next(err instanceof OAuthError ? err.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop, req.auth.scheme)) : err);
     }
     next();
   };

@@ -25,6 +25,7 @@ import { OAuthError, type AuthScheme, type ChallengeContext } from './errors.js'
 import { certificateMismatch } from './mtls.js';
 import type { DpopMode, SenderConfig } from './sender-options.js';
 import type { Credentials } from './token.js';
+import { publishRejected } from './token-events.js';
 import type { TokenVerifier } from './verifier.js';
 
 /** The facts of a request that sender constraints are checked against. */
@@ -93,16 +94,39 @@ export async function authenticateSender(
   hash?: string,
   audience?: AudienceCheck,
 ): Promise<SenderResult> {
-  const { token, scheme } = credentials;
-  if (scheme === 'Bearer' && mode === 'required') {
-    throw dpopRequired();
+  const start = performance.now();
+  try {
+    return await checkSender(verifier, credentials, request, mode, hash, audience);
+  } catch (err) {
+    // `verify` reports its own refusals; the proof, binding and replay checks are reported here.
+    if (err instanceof VerifyFailure) throw err.cause;
+    publishRejected(err, credentials.token, verifier.config.issuers, start, credentials.scheme);
+    throw err;
   }
+}
+
+/** Wraps a rejection of `verifier.verify`, which has already been reported. */
+class VerifyFailure {
+  constructor(readonly cause: unknown) {}
+}
+
+async function checkSender(
+  verifier: TokenVerifier,
+  { token, scheme }: Credentials,
+  request: SenderRequest | (() => SenderRequest),
+  mode: DpopMode,
+  hash: string | undefined,
+  audience: AudienceCheck | undefined,
+): Promise<SenderResult> {
+  if (scheme === 'Bearer' && mode === 'required') throw dpopRequired();
   const facts = typeof request === 'function' ? request() : request;
   const proof =
     scheme === 'DPoP'
       ? await verifier.dpop.verify({ method: facts.method, url: facts.url, proofs: facts.dpop, token })
       : undefined;
-  const verified = await verifier.verify(token, hash, audience);
+  const verified = await verifier.verify(token, hash, audience).catch((err: unknown) => {
+    throw new VerifyFailure(err);
+  });
   const { jkt, x5t } = checkConfirmation(verified, scheme);
   if (proof !== undefined) {
     if (jkt === undefined) throw tokenError('token is not DPoP-bound (no cnf.jkt): send it with the Bearer scheme', 'DPoP');

@@ -10,6 +10,7 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthorizationServer, type AuthorizationServer } from '../../example-app/authorization-server.js';
 import { createGuard, type Guard, type GuardOptions } from '../../src/index.js';
+import { recordEvents } from '../support/events.js';
 import { expectFailure, flavours } from '../support/guard-app.js';
 import type { ExpressFlavour } from '../support/webhook-app.js';
 import { challengesOf, dpopKey, expectDpopFailure, proof, unsignedProof, type DpopKey } from './support.js';
@@ -406,6 +407,29 @@ describe('guard options', () => {
       expect(down.status).toBe(503);
       expect(Number(down.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('events', () => {
+  it('a refused proof is reported on resource-guard:token:rejected with scheme DPoP, once', async () => {
+    const api = await startApi(flavours[0]!);
+    const events = recordEvents();
+    try {
+      const key = await dpopKey();
+      const token = await boundToken(key);
+      const res = await supertest(api.url)
+        .get('/api/messages')
+        .set('Authorization', `DPoP ${token}`)
+        .set('DPoP', await proof(key, { htm: 'DELETE', htu: `${api.url}/api/messages`, token }));
+      expectDpopFailure(res, 'invalid_dpop_proof');
+      const rejected = events.of('resource-guard:token:rejected');
+      expect(rejected).toHaveLength(1);
+      expect(rejected[0]).toMatchObject({ status: 401, code: 'invalid_dpop_proof', scheme: 'DPoP', tokenType: 'jwt', issuer: as.issuer });
+      expect(JSON.stringify(rejected[0])).not.toContain(token);
+    } finally {
+      events.stop();
       await api.close();
     }
   });
