@@ -1,13 +1,13 @@
 /**
  * An authorization server that takes 10 s to answer (metadata, JWKS or introspection), with
- * the guard's `timeout` at 2 s. Over real HTTP, every request is answered 503 with
+ * the guard's `timeout` at 3 s. Over real HTTP, every request is answered 503 with
  * `Retry-After` because the guard cut the call off ("timed out"), never by the AS's late
  * answer; calls are counted; and while the AS hangs the process stays responsive: a route the
  * guard does not touch answers before any guarded request does, a timer scheduled meanwhile
  * fires on time, and the event-loop delay stays far below the hang.
  *
  * No tight wall-clock assertion: the only time bound checked is "before the AS would have
- * answered" (10 s), with the guard's timeout at 2 s.
+ * answered" (10 s), with the guard's timeout at 3 s.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { fault, startFaultServer, type FaultEndpoint, type FaultServer } from '.
 import { AUDIENCE, opaque, startGuardedApp, type RunningApp } from '../support/resilience.js';
 
 const HANG_MS = 10_000;
-const TIMEOUT_S = 2;
+const TIMEOUT_S = 3;
 
 let as: FaultServer;
 let app: RunningApp | undefined;
@@ -80,7 +80,7 @@ function expectResponsive(run: Awaited<ReturnType<typeof duringHang>>, { cutOff 
   expect(run.timerFiredAt).toBeDefined();
   if (cutOff) expect(run.timerFiredAt!).toBeLessThan(run.firstAnswerAt);
   // Never blocked for anything near the hang (or the timeout): generous for a loaded machine.
-  expect(run.maxLoopDelayMs).toBeLessThan(1_000);
+  expect(run.maxLoopDelayMs).toBeLessThan(1_500);
   // Everyone was answered before the AS would have answered.
   for (const a of run.answers) expect(a.at).toBeLessThan(HANG_MS);
 }
