@@ -6,7 +6,9 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
 import { createGuard, OAuthError, type AuthInfo, type GuardOptions } from 'resource-guard';
 import { standardWebhook, telnyxWebhook, WebhookError, type Ed25519PublicKeyInput } from 'resource-guard/webhooks';
+import { Registry } from 'prom-client';
 import { DEV_KIT_PATH, type DevKit } from './dev-kit.js';
+import { collectGuardMetrics } from './metrics.js';
 
 export interface AppOptions {
   guard: GuardOptions;
@@ -42,6 +44,17 @@ export function createApp(options: AppOptions): Express {
 
   app.get('/', (_req, res) => {
     res.json({ name: 'resource-guard example API', routes: routeList(options) });
+  });
+
+  // Operations (docs/operations.md): readiness for a probe, Prometheus metrics from the guard's
+  // diagnostics_channel events. Open here for the demo; keep them off the public internet.
+  app.get('/healthz', (_req, res) => {
+    const health = guard.health();
+    res.status(health.status === 'down' ? 503 : 200).set('Cache-Control', 'no-store').json(health);
+  });
+  const registry = guardMetrics(); // now: counting starts before the first scrape
+  app.get('/metrics', (_req, res, next) => {
+    registry.metrics().then((text) => void res.set('Content-Type', registry.contentType).send(text), next);
   });
 
   // RFC 9728: how clients learn which authorization server to ask. The route answers the
@@ -103,6 +116,17 @@ export function createApp(options: AppOptions): Express {
   return app;
 }
 
+let metricsRegistry: Registry | undefined;
+
+/** One registry per process: the guard's events are process-wide, whatever the number of apps. */
+function guardMetrics(): Registry {
+  if (metricsRegistry === undefined) {
+    metricsRegistry = new Registry();
+    collectGuardMetrics(metricsRegistry);
+  }
+  return metricsRegistry;
+}
+
 /** What the API tells a caller about their token: never the token itself. */
 function caller(auth: AuthInfo) {
   return { clientId: auth.clientId, subject: auth.subject, scopes: auth.scopes, tokenType: auth.tokenType };
@@ -142,6 +166,8 @@ function requestLog(log: (line: string) => void): RequestHandler {
 function routeList(options: AppOptions): string[] {
   return [
     'GET /.well-known/oauth-protected-resource',
+    'GET /healthz (guard.health())',
+    'GET /metrics (Prometheus)',
     'GET /api/messages (messages:read)',
     'POST /api/messages (messages:write)',
     'GET /api/me (token optional)',
