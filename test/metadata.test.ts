@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createGuard } from '../src/index.js';
-import { parseChallenge } from './support/challenge.js';
+import { parseChallenges } from './support/challenge.js';
 import { flavours, get } from './support/guard-app.js';
 
 describe.each(flavours)('$name', (flavour) => {
@@ -30,14 +30,20 @@ describe.each(flavours)('$name', (flavour) => {
       bearer_methods_supported: ['header', 'body'],
       scopes_supported: ['extra:scope', 'things:read'],
       resource_documentation: 'https://docs.example.com/api',
+      dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'Ed25519', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'],
+      dpop_bound_access_tokens_required: false,
     });
     expect(doc.body).not.toHaveProperty('resource_signing_alg_values_supported');
 
     // Other paths and methods pass through to the app.
     expect((await get(app, '/.well-known/oauth-protected-resource/other')).status).toBe(404);
 
-    const challenge = parseChallenge((await get(app, '/v1/things')).headers['www-authenticate'] as string);
-    expect(challenge.params.resource_metadata).toBe('https://api.example.com/.well-known/oauth-protected-resource/v1');
+    // Bearer, then DPoP (RFC 9449 §7.1): both name the resource's own document.
+    const challenges = parseChallenges((await get(app, '/v1/things')).headers['www-authenticate'] as string);
+    expect(challenges.map((c) => [c.scheme, c.params.resource_metadata])).toEqual([
+      ['Bearer', 'https://api.example.com/.well-known/oauth-protected-resource/v1'],
+      ['DPoP', 'https://api.example.com/.well-known/oauth-protected-resource/v1'],
+    ]);
   });
 
   it('the challenge names the configured resource, never the request Host', async () => {
@@ -45,10 +51,11 @@ describe.each(flavours)('$name', (flavour) => {
     const app = flavour.create();
     app.use(guard.authenticate());
     const res = await get(app, '/anything').set('Host', 'evil.example.com');
-    const challenge = parseChallenge(res.headers['www-authenticate'] as string);
-    expect(challenge.params).toEqual({
+    const [challenge, dpop] = parseChallenges(res.headers['www-authenticate'] as string);
+    expect(challenge!.params).toEqual({
       realm: 'messages',
       resource_metadata: 'https://api.example.com/.well-known/oauth-protected-resource',
     });
+    expect(dpop!.params).toMatchObject({ realm: 'messages', resource_metadata: 'https://api.example.com/.well-known/oauth-protected-resource' });
   });
 });
