@@ -67,6 +67,9 @@ export type RejectionReason =
   | 'claims'
   | 'inactive'
   | 'not_verifiable'
+  | 'binding'
+  | 'proof'
+  | 'step_up'
   | 'unavailable'
   | 'configuration'
   | 'other';

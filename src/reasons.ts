@@ -19,6 +19,7 @@ import { OAuthError, type OAuthErrorCode } from './errors.js';
 export type ErrorDetail = 'full' | 'minimal';
 
 const INVALID_TOKEN_REASONS: ReadonlyArray<readonly [RegExp, RejectionReason]> = [
+  [/cnf|DPoP|sender-constrained|bound by a confirmation/, 'binding'],
   [/^token expired/, 'expired'],
   [/not valid (?:yet|before)|issued in the future/, 'not_yet_valid'],
   [/audience/, 'audience'],
@@ -46,6 +47,11 @@ export function reasonOf(err: unknown): RejectionReason {
       return 'unavailable';
     case 'server_error':
       return 'configuration';
+    case 'invalid_dpop_proof':
+    case 'use_dpop_nonce':
+      return 'proof';
+    case 'insufficient_user_authentication':
+      return 'step_up';
     case 'invalid_token': {
       const description = fullDescriptionOf(err);
       return INVALID_TOKEN_REASONS.find(([pattern]) => pattern.test(description))?.[1] ?? 'other';

@@ -64,6 +64,9 @@ describe('reasonOf', () => {
     ['opaque tokens need introspection, which is not configured', 'not_verifiable'],
     ['HS256 tokens cannot be verified locally without a shared secret', 'not_verifiable'],
     ["token has no valid 'exp'", 'claims'],
+    ['token is not DPoP-bound (no cnf.jkt): send it with the Bearer scheme', 'binding'],
+    ['DPoP proof key does not match the token binding (cnf.jkt)', 'binding'],
+    ['token is bound by a confirmation method this resource cannot check', 'binding'],
     ['token older than 3600 s', 'claims'],
   ];
   it.each(table)('%s → %s', (description, reason) => {
@@ -76,6 +79,8 @@ describe('reasonOf', () => {
     expect(reasonOf(temporarilyUnavailable('down', 1))).toBe('unavailable');
     expect(reasonOf(serverError('issuer mismatch'))).toBe('configuration');
     expect(reasonOf(new Error('bug'))).toBe('other');
+    expect(reasonOf(new OAuthError({ status: 401, code: 'invalid_dpop_proof', description: 'DPoP proof signature invalid' }))).toBe('proof');
+    expect(reasonOf(new OAuthError({ status: 401, code: 'insufficient_user_authentication', description: 'authentication too old' }))).toBe('step_up');
   });
 
   it('every invalid_token description written in src/ has a reason', () => {
