@@ -189,6 +189,21 @@ describe('JWKS', () => {
     expect(events.of('resource-guard:token:accepted')).toHaveLength(2);
   });
 
+  it('the whole server down: metadata and keys both served stale, each with its event', async () => {
+    const guard = guardFor({ cooldown: 0.05, jwksMaxAge: 0.1, tokenCache: false });
+    const token = mint();
+    await guard.verify(token);
+    await as.stopListening();
+    await sleep(150);
+    await guard.verify(token);
+    expect(events.of('resource-guard:metadata:fetch').map((e) => e.outcome)).toEqual(['ok', 'failed']);
+    expect(events.of('resource-guard:metadata:stale')).toEqual([{ issuer: as.issuer, age: expect.any(Number), error: expect.stringMatching(/ECONNREFUSED/) }]);
+    expect(events.of('resource-guard:jwks:fetch').map((e) => e.outcome)).toEqual(['ok', 'failed']);
+    expect(events.of('resource-guard:jwks:stale')).toHaveLength(1);
+    expect(events.of('resource-guard:token:accepted')).toHaveLength(2);
+    await as.resume();
+  });
+
   it('a 304 revalidation is a not-modified fetch', async () => {
     as.setCache('jwks', { etag: true, cacheControl: 'max-age=0' });
     const guard = guardFor({ cooldown: 0.05, jwksMaxAge: 5, tokenCache: false });
