@@ -22,6 +22,7 @@
 import type { AudienceCheck } from './audience.js';
 import type { AuthInfo } from './auth-info.js';
 import { OAuthError, type AuthScheme, type ChallengeContext } from './errors.js';
+import { invalidDpopProof } from './dpop.js';
 import { certificateMismatch } from './mtls.js';
 import type { DpopMode, SenderConfig } from './sender-options.js';
 import type { Credentials } from './token.js';
@@ -130,7 +131,8 @@ async function checkSender(
   const { jkt, x5t } = checkConfirmation(verified, scheme);
   if (proof !== undefined) {
     if (jkt === undefined) throw tokenError('token is not DPoP-bound (no cnf.jkt): send it with the Bearer scheme', 'DPoP');
-    if (jkt !== proof.jkt) throw tokenError('DPoP proof key does not match the token binding (cnf.jkt)', 'DPoP');
+    // DESIGN: a refused proof is invalid_dpop_proof; a proof by a key other than the bound one is refused.
+    if (jkt !== proof.jkt) throw invalidDpopProof('DPoP proof key does not match the token binding (cnf.jkt)');
   } else if (jkt !== undefined) {
     throw tokenError(
       mode === 'disabled'

@@ -178,10 +178,10 @@ describe.each(flavours)('$name', (flavour) => {
       expectDpopFailure(await call('/api/messages', { dpop: await good('/api/messages', { claims: { ath: undefined } }) }), 'invalid_dpop_proof', /no ath/);
     });
 
-    it('a valid proof by another key than cnf.jkt: invalid_token under DPoP (RFC 9449 §7.1)', async () => {
+    it('a valid proof by another key than cnf.jkt: invalid_dpop_proof (DESIGN: a refused proof)', async () => {
       const thief = await dpopKey('ES256');
       const res = await call('/api/messages', { dpop: await proof(thief, { htm: 'GET', htu: `${api.url}/api/messages`, token }) });
-      expectDpopFailure(res, 'invalid_token', /does not match the token binding \(cnf\.jkt\)/);
+      expectDpopFailure(res, 'invalid_dpop_proof', /does not match the token binding \(cnf\.jkt\)/);
     });
 
     it('a private key in the jwk header', async () => {
