@@ -112,7 +112,7 @@ export async function tryCandidate(
     return { url, outcome: 'missing', status: response.status };
   }
   if (response.status !== 200) {
-    const retryAfter = parseRetryAfter(response.headers.get('retry-after'), config.maxStale);
+    const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
     return { url, outcome: 'failed', reason: `${url} answered ${response.status}`, retryAfter };
   }
   const document = parseJsonObject(response.body);
@@ -191,7 +191,7 @@ export function createMetadataCache(issuer: string, config: GuardConfig): Remote
       }
     },
     {
-      label: `metadata of ${issuer}`,
+      label: 'metadata',
       maxStale: config.maxStale,
       maxBackoff: config.cooldown,
       onStale: (age, error) => publish(CHANNELS.metadataStale, () => ({ issuer, age, error: redact(error) })),

@@ -145,11 +145,15 @@ function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
+/** Longest `Retry-After` honoured, in seconds: a server's ask, but not a day-long outage of ours. */
+export const MAX_RETRY_AFTER = 300;
+
 /**
  * Seconds the server asked us to wait (`Retry-After` as delta-seconds or HTTP-date),
- * bounded to `max`; `undefined` when absent or unparseable.
+ * at least 1 and at most `max`; `undefined` when absent or unparseable. Without a
+ * `Retry-After`, back-off after repeated failures is capped at the cooldown instead.
  */
-export function parseRetryAfter(value: string | null, max: number): number | undefined {
+export function parseRetryAfter(value: string | null, max = MAX_RETRY_AFTER): number | undefined {
   if (value === null) return undefined;
   const trimmed = value.trim();
   let seconds: number;

@@ -105,6 +105,11 @@ export class Introspector {
   }
 
   #start(token: string, hash: string, endpoint: string): Promise<IntrospectionResponse> {
+    // Every distinct token being decided counts, shared-store look-ups included: a slow store
+    // must not let waiting requests pile up beyond the same bound.
+    if (this.#inFlight.size >= this.options.maxConcurrency) {
+      return Promise.reject(temporarilyUnavailable('too many introspection calls in flight', 1));
+    }
     const pending = this.#fromStore(hash).then((shared) => {
       if (shared === undefined) return observeCall(endpoint, () => this.#callServer(token, hash, endpoint));
       publishIntrospection('cache-hit', undefined, shared.active);
@@ -122,9 +127,6 @@ export class Introspector {
       return Promise.reject(
         temporarilyUnavailable(`introspection unavailable: ${this.#lastError ?? 'backing off'}`, Math.ceil(wait)),
       );
-    }
-    if (this.#serverCalls >= this.options.maxConcurrency) {
-      return Promise.reject(temporarilyUnavailable('too many introspection calls in flight', 1));
     }
     // Half-open: one probe at a time until a call succeeds and closes the circuit.
     if (this.#backoff.state === 'half-open' && this.#serverCalls > 0) {
@@ -212,7 +214,7 @@ export class Introspector {
       throw temporarilyUnavailable(`introspection endpoint refused the guard's credentials (${response.status})`, 1);
     }
     if (response.status !== 200) {
-      const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.config.maxStale);
+      const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
       throw temporarilyUnavailable(`introspection endpoint answered ${response.status}`, retryAfter ?? 1);
     }
     const body = parseJsonObject(response.body);

@@ -119,7 +119,7 @@ export async function fetchJwks(
   }
   if (response.status !== 200) {
     const retryAfter = response.status === 429 || response.status === 503
-      ? parseRetryAfter(response.headers.get('retry-after'), config.maxStale)
+      ? parseRetryAfter(response.headers.get('retry-after'))
       : undefined;
     throw new UpstreamFailure(`JWKS at ${url} answered ${response.status}`, retryAfter);
   }

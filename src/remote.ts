@@ -246,11 +246,20 @@ export class Remote<T> {
   }
 
   #unavailable(cause: Error | undefined): OAuthError {
-    const reason = cause instanceof HttpFailure || cause instanceof UpstreamFailure ? cause.message : 'unreachable';
+    const reason = cause instanceof HttpFailure || cause instanceof UpstreamFailure ? withoutUrls(cause.message) : 'unreachable';
+    // A short phrase for the client; the full message, URLs included, stays in `cause`.
     return temporarilyUnavailable(
-      `authorization server unavailable: ${this.options.label}: ${reason}`,
+      `authorization server unavailable (${this.options.label}): ${reason}`,
       this.retryAfter(),
       cause,
     );
   }
+}
+
+/** Drops URLs from a message so a client-facing description stays a short phrase. */
+function withoutUrls(message: string): string {
+  return message
+    .replace(/\s*\(?(?:at|from|to|for)?\s*https?:\/\/[^\s;,)]+\)?/g, '')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
 }
