@@ -75,6 +75,24 @@ function decodeSegment(segment: string): Record<string, unknown> | undefined {
   }
 }
 
+/**
+ * Refusals that no later moment can reverse (a bad signature by a known key, a forbidden
+ * algorithm, an untrusted issuer, a malformed token): the verifier may remember them.
+ * Time-dependent ones (`exp`, `nbf`, `iat`) are not in here.
+ */
+const PERMANENT = new WeakSet<OAuthError>();
+
+function refuse(description: string, cause?: unknown): OAuthError {
+  const err = invalidToken(description, cause);
+  PERMANENT.add(err);
+  return err;
+}
+
+/** True for a refusal {@link verifyJwt} made that stays true for this token forever. */
+export function isPermanentRefusal(err: unknown): err is OAuthError {
+  return err instanceof OAuthError && PERMANENT.has(err);
+}
+
 /** Verifies a decoded JWS; throws 401 for decisive failures, returns {@link Undecided} otherwise. */
 export async function verifyJwt(
   token: string,
@@ -84,7 +102,7 @@ export async function verifyJwt(
 ): Promise<Verified | Undecided> {
   // The spare bits of each part's last character must be zero (RFC 4648 §3.5): otherwise
   // up to 15 other spellings of a token verify too, each a distinct token to every cache.
-  if (!isCanonicalJws(token)) throw invalidToken('malformed token');
+  if (!isCanonicalJws(token)) throw refuse('malformed token');
   const { header, payload } = decoded;
   const alg = header.alg as string;
   const hmac = checkAlgorithm(alg, config);
@@ -115,32 +133,32 @@ function isCanonicalJws(token: string): boolean {
 
 /** `true` for HMAC with a secret, `false` for asymmetric, `'undecided'` for HMAC without. */
 function checkAlgorithm(alg: string, config: GuardConfig): boolean | 'undecided' {
-  if (alg.toLowerCase() === 'none') throw invalidToken("unsigned tokens (alg 'none') are not accepted");
+  if (alg.toLowerCase() === 'none') throw refuse("unsigned tokens (alg 'none') are not accepted");
   if (alg.startsWith('HS')) {
     if (config.hmacKey === undefined) return 'undecided';
-    if (!config.algorithms.has(alg)) throw invalidToken(`algorithm ${alg} not allowed`);
+    if (!config.algorithms.has(alg)) throw refuse(`algorithm ${alg} not allowed`);
     return true;
   }
-  if (!config.algorithms.has(alg)) throw invalidToken(`algorithm ${safe(alg)} not allowed`);
+  if (!config.algorithms.has(alg)) throw refuse(`algorithm ${safe(alg)} not allowed`);
   return false;
 }
 
 function checkType(typ: unknown, strict: boolean): void {
   if (typ === undefined) {
-    if (strict) throw invalidToken('token type missing: "at+jwt" required');
+    if (strict) throw refuse('token type missing: "at+jwt" required');
     return;
   }
   const normalized = typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : undefined;
   if (normalized === 'at+jwt') return;
   if (normalized === 'jwt' && !strict) return;
-  throw invalidToken(
+  throw refuse(
     typeof typ === 'string' ? `token type "${safe(typ)}" is not an access token type` : 'token type is not a string',
   );
 }
 
 function checkIssuer(iss: unknown, issuers: readonly string[]): string {
-  if (typeof iss !== 'string') throw invalidToken('token has no issuer');
-  if (!issuers.includes(iss)) throw invalidToken('issuer not trusted');
+  if (typeof iss !== 'string') throw refuse('token has no issuer');
+  if (!issuers.includes(iss)) throw refuse('issuer not trusted');
   return iss;
 }
 
@@ -163,17 +181,17 @@ function mapJoseError(err: unknown): OAuthError {
   if (err instanceof joseErrors.JOSEError) {
     switch (err.code) {
       case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
-        return invalidToken('invalid signature', err);
+        return refuse('invalid signature', err);
       case 'ERR_JOSE_NOT_SUPPORTED':
-        return invalidToken('token uses an unsupported or critical header', err);
+        return refuse('token uses an unsupported or critical header', err);
       case 'ERR_JOSE_ALG_NOT_ALLOWED':
-        return invalidToken('algorithm not allowed', err);
+        return refuse('algorithm not allowed', err);
       case 'ERR_JWS_INVALID':
-        return invalidToken('malformed token', err);
+        return refuse('malformed token', err);
     }
   }
   // jose throws TypeError when a key cannot be used with the algorithm (e.g. RSA < 2048 bits).
-  return invalidToken('token cannot be verified with the issuer\'s key', err);
+  return refuse('token cannot be verified with the issuer\'s key', err);
 }
 
 function checkClaims(payload: Record<string, unknown>, config: GuardConfig): void {

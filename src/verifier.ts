@@ -14,11 +14,11 @@ import { invalidToken, OAuthError, type ChallengeContext } from './errors.js';
 import { Introspector } from './introspection.js';
 import { Jwks, type KeyLookup } from './jwks.js';
 import { DpopProofs } from './dpop.js';
-import { decodeJws, verifyJwt } from './jwt.js';
+import { decodeJws, isPermanentRefusal, verifyJwt } from './jwt.js';
 import type { GuardConfig } from './options.js';
 import type { Remote } from './remote.js';
 import { senderChallenge } from './sender.js';
-import { TokenCache } from './token-cache.js';
+import { RefusalCache, TokenCache } from './token-cache.js';
 import { publishAccepted, publishRejected } from './token-events.js';
 
 /** Longest token `verify` looks at; larger ones are refused unread. */
@@ -35,6 +35,8 @@ export class TokenVerifier {
   readonly challenge: ChallengeContext;
   readonly issuers = new Map<string, IssuerState>();
   readonly tokenCache: TokenCache | undefined;
+  /** Tokens refused for good (bad signature…), so a replayed forgery skips the crypto. */
+  readonly refusals: RefusalCache | undefined;
   readonly introspector: Introspector | undefined;
   /** The guard's `audience`: what a call accepts unless its route says otherwise. */
   readonly audience: AudienceCheck;
@@ -50,6 +52,9 @@ export class TokenVerifier {
       config.tokenCache && !config.introspection?.introspectJwt
         ? new TokenCache(config.tokenCache.maxEntries, config.tokenCache.maxBytes, config.clockTolerance)
         : undefined;
+    this.refusals = config.tokenCache
+      ? new RefusalCache(config.tokenCache.maxEntries, Math.ceil(config.tokenCache.maxBytes / 8))
+      : undefined;
     // With `jwksUri` given, every issuer shares one key set.
     let shared: Jwks | undefined;
     for (const issuer of config.issuers) {
@@ -103,16 +108,20 @@ export class TokenVerifier {
    */
   async verify(token: string, hash?: string, audience: AudienceCheck = this.audience): Promise<AuthInfo> {
     const start = performance.now();
+    let key: string | undefined;
     try {
       if (typeof token !== 'string' || token.length === 0) throw invalidToken('empty token');
       if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('token too large');
-      const key = hash ?? this.hash(token);
+      key = hash ?? this.hash(token);
+      const refused = this.refusals?.get(key);
+      if (refused !== undefined) throw invalidToken(refused);
       const hit = this.tokenCache?.get(key);
       const auth = hit ?? (await this.#decide(token, key, audience));
       checkAudience(auth, audience);
       publishAccepted(auth, start, hit !== undefined);
       return auth;
     } catch (err) {
+      if (key !== undefined && isPermanentRefusal(err)) this.refusals?.set(key, err.description);
       publishRejected(err, token, this.config.issuers, start);
       throw err instanceof OAuthError ? err.withContext(this.challenge) : err;
     }

@@ -23,12 +23,12 @@ function sourceFiles(dir: string): string[] {
   );
 }
 
-/** Every literal description passed to `invalidToken(` in src/, `${…}` replaced by a number. */
+/** Every literal description passed to `invalidToken(` (or jwt.ts's `refuse(`) in src/, `${…}` replaced by a number. */
 function invalidTokenDescriptions(): Array<[string, string]> {
   const found: Array<[string, string]> = [];
   for (const file of sourceFiles('src')) {
     const text = readFileSync(file, 'utf8');
-    for (const match of text.matchAll(/invalidToken\(\s*(['"`])((?:\\.|(?!\1)[^\\])*)\1/g)) {
+    for (const match of text.matchAll(/(?:invalidToken|refuse)\(\s*(['"`])((?:\\.|(?!\1)[^\\])*)\1/g)) {
       const description = match[2]!.replace(/\$\{[^}]*\}/g, '42').replace(/\\(.)/g, '$1');
       found.push([file, description]);
     }

@@ -9,6 +9,7 @@
  * signature check); a few thousand go to introspection over HTTP, in waves under its
  * concurrency limit so each one is really answered and cached.
  */
+import { ENTRY_OVERHEAD } from '../../src/token-cache.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFaultServer, type FaultServer } from '../support/fault-server.js';
@@ -140,8 +141,8 @@ describe('byte limits', () => {
       const tokens = Array.from({ length: 100 }, () => hmacJwt(secret, claims({ pad })));
       for (const t of tokens) smallest = Math.min(smallest, t.length);
       expect(tally(await Promise.all(tokens.map((t) => statusOf(v.verify(t)))))).toEqual({ 200: 100 });
-      // Each entry counts at least (token + claims JSON) × 2 bytes.
-      expect(v.tokenCache!.size).toBeLessThanOrEqual(Math.floor(maxBytes / (2 * (smallest + pad.length))));
+      // Each entry counts at least its token plus its claims JSON (which holds the pad), plus ENTRY_OVERHEAD.
+      expect(v.tokenCache!.size).toBeLessThanOrEqual(Math.floor(maxBytes / (smallest + pad.length + ENTRY_OVERHEAD)));
     }
     expect(v.tokenCache!.size).toBeGreaterThan(0);
   });
