@@ -11,7 +11,7 @@
  * @see [RFC 8414 §3 - Obtaining Authorization Server Metadata](https://www.rfc-editor.org/rfc/rfc8414#section-3)
  */
 import { serverError } from './errors.js';
-import { CHANNELS, publish, redact, secondsSince } from './events.js';
+import { CHANNELS, fetchFailed, fetchSucceeded, publish, redact } from './events.js';
 import { conditionalHeaders, freshnessOf, parseJsonObject, parseRetryAfter, request, validatorsOf } from './http.js';
 import type { GuardConfig } from './options.js';
 import { Remote, UpstreamFailure, type Loaded, type NotModified, type Validators } from './remote.js';
@@ -164,29 +164,10 @@ export function createMetadataCache(issuer: string, config: GuardConfig): Remote
       const start = performance.now();
       try {
         const loaded = await fetchMetadata(issuer, config, validators);
-        const notModified = 'notModified' in loaded;
-        publish(CHANNELS.metadataFetch, () => ({
-          issuer,
-          url: loaded.validators?.url,
-          outcome: notModified ? 'not-modified' : 'ok',
-          status: notModified ? 304 : 200,
-          maxAge: loaded.maxAge,
-          error: undefined,
-          background,
-          duration: secondsSince(start),
-        }));
+        publish(CHANNELS.metadataFetch, () => ({ issuer, url: loaded.validators?.url, ...fetchSucceeded(loaded, start, background) }));
         return loaded;
       } catch (err) {
-        publish(CHANNELS.metadataFetch, () => ({
-          issuer,
-          url: undefined,
-          outcome: 'failed',
-          status: undefined,
-          maxAge: undefined,
-          error: redact((err as Error)?.message) ?? 'unknown error',
-          background,
-          duration: secondsSince(start),
-        }));
+        publish(CHANNELS.metadataFetch, () => ({ issuer, url: undefined, ...fetchFailed(err, start, background) }));
         throw err;
       }
     },

@@ -231,6 +231,39 @@ export function publish<N extends ChannelName>(name: N, build: () => ChannelPayl
   if (target.hasSubscribers) target.publish(build());
 }
 
+/** The {@link FetchEvent} fields of a fetch that ended with `loaded` (200 or 304). @internal */
+export function fetchSucceeded(
+  loaded: { maxAge: number } | { maxAge: number; notModified: true },
+  start: number,
+  background: boolean,
+): Pick<FetchEvent, 'outcome' | 'status' | 'maxAge' | 'error' | 'background' | 'duration'> {
+  const notModified = 'notModified' in loaded;
+  return {
+    outcome: notModified ? 'not-modified' : 'ok',
+    status: notModified ? 304 : 200,
+    maxAge: loaded.maxAge,
+    error: undefined,
+    background,
+    duration: secondsSince(start),
+  };
+}
+
+/** The {@link FetchEvent} fields of a fetch that failed with `err`. @internal */
+export function fetchFailed(
+  err: unknown,
+  start: number,
+  background: boolean,
+): Pick<FetchEvent, 'outcome' | 'status' | 'maxAge' | 'error' | 'background' | 'duration'> {
+  return {
+    outcome: 'failed',
+    status: undefined,
+    maxAge: undefined,
+    error: redact((err as Error)?.message) ?? 'unknown error',
+    background,
+    duration: secondsSince(start),
+  };
+}
+
 /** Seconds elapsed since `start` (a `performance.now()` reading). @internal */
 export function secondsSince(start: number): number {
   return Math.round((performance.now() - start) * 1000) / 1e6;

@@ -14,7 +14,7 @@
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { temporarilyUnavailable } from './errors.js';
-import { CHANNELS, publish, redact, secondsSince } from './events.js';
+import { CHANNELS, fetchFailed, fetchSucceeded, publish, redact } from './events.js';
 import { conditionalHeaders, freshnessOf, parseJsonObject, parseRetryAfter, request, validatorsOf } from './http.js';
 import type { GuardConfig } from './options.js';
 import { Remote, UpstreamFailure, type Loaded, type NotModified, type Validators } from './remote.js';
@@ -163,29 +163,10 @@ export class Jwks {
             this.#kids = kids;
             if (removed.length > 0) onKeysRemoved(removed);
           }
-          publish(CHANNELS.jwksFetch, () => ({
-            issuer,
-            url,
-            outcome: 'notModified' in loaded ? 'not-modified' : 'ok',
-            status: 'notModified' in loaded ? 304 : 200,
-            maxAge: loaded.maxAge,
-            kids: [...this.#kids],
-            error: undefined,
-            background,
-            duration: secondsSince(start),
-          }));
+          publish(CHANNELS.jwksFetch, () => ({ issuer, url, kids: [...this.#kids], ...fetchSucceeded(loaded, start, background) }));
           return loaded;
         } catch (err) {
-          publish(CHANNELS.jwksFetch, () => ({
-            issuer,
-            url,
-            outcome: 'failed',
-            status: undefined,
-            maxAge: undefined,
-            error: redact((err as Error)?.message) ?? 'unknown error',
-            background,
-            duration: secondsSince(start),
-          }));
+          publish(CHANNELS.jwksFetch, () => ({ issuer, url, ...fetchFailed(err, start, background) }));
           throw err;
         }
       },
