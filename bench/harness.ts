@@ -1,0 +1,172 @@
+/**
+ * One cell of the HTTP matrix: start the server child, check it answers what it must, warm
+ * up, measure, read its memory, stop it. Also the machine-load probe that flags noisy cells.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { runLoad, type LoadResult } from './load.js';
+import type { MiddlewareId, ServerConfig } from './server.js';
+
+const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
+
+export interface Usage {
+  rss: number;
+  heapUsed: number;
+  maxRss: number;
+  cpu: { user: number; system: number };
+}
+
+export interface ServerChild {
+  child: ChildProcess;
+  url: string;
+  usage(): Promise<Usage>;
+  mark(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig, execArgv: string[] = []): Promise<ServerChild> {
+  const child = fork(SERVER, [], {
+    execArgv: ['--import', 'tsx', ...execArgv],
+    env: { ...process.env, NODE_ENV: 'production', BENCH_SERVER_CONFIG: JSON.stringify(config) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server (${config.middleware}) did not start in 20 s`)), 20_000);
+    child.once('exit', (code) => reject(new Error(`server (${config.middleware}) exited with ${code} before listening`)));
+    child.on('message', (message: { type: string; port?: number }) => {
+      if (message.type === 'ready') {
+        clearTimeout(timer);
+        resolve(message.port!);
+      }
+    });
+  });
+  const ask = <T>(type: string, field?: string) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server did not answer "${type}"`)), 10_000);
+      const onMessage = (message: Record<string, unknown>) => {
+        if (message.type !== type) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve((field === undefined ? message : message[field]) as T);
+      };
+      child.on('message', onMessage);
+      child.send({ type });
+    });
+  return {
+    child,
+    url: `http://127.0.0.1:${port}/api/messages`,
+    usage: () => ask<Usage>('usage'),
+    mark: () => ask<number>('mark', 'at'),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.send({ type: 'stop' });
+      }),
+  };
+}
+
+/** Status of one request with this Authorization header (or none). */
+export async function probe(url: string, authorization: string | undefined): Promise<number> {
+  const response = await fetch(url, { headers: authorization === undefined ? {} : { authorization } });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** Busy CPU of the whole machine from /proc/stat, in core-seconds; undefined off Linux. */
+function machineBusy(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+    const busy = user + nice + system + irq + softirq + steal;
+    return { busy, total: busy + idle + iowait };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Measurement extends LoadResult {
+  /** Server CPU during the measured run, in cores (main thread + libuv pool). */
+  serverCpu: number;
+  /** Server CPU per request, µs: the work one request costs, which noise does not inflate much. */
+  cpuPerRequest: number;
+  /** CPU used by everything else on the machine during the run, in cores: noise. */
+  otherCpu: number | undefined;
+  rss: number;
+  maxRss: number;
+  heapUsed: number;
+}
+
+export interface MeasureSpec {
+  server: ServerChild;
+  middleware: MiddlewareId;
+  connections: number;
+  warmup: number;
+  duration: number;
+  /** Measure exactly this many requests instead of `duration` seconds. */
+  amount?: number;
+  authorization: (() => string) | string | undefined;
+  /** The warm-up's Authorization header(s); default `authorization`. */
+  warmupAuthorization?: (() => string) | string | undefined;
+  /** Called between the warm-up and the measured run (the profiler's mark). */
+  beforeMeasure?: () => Promise<void>;
+}
+
+export async function measure(spec: MeasureSpec): Promise<Measurement> {
+  const { server } = spec;
+  if (spec.warmup > 0) {
+    const authorization = 'warmupAuthorization' in spec ? spec.warmupAuthorization : spec.authorization;
+    await runLoad({ url: server.url, connections: spec.connections, warmup: 0, duration: spec.warmup, authorization });
+  }
+  await spec.beforeMeasure?.();
+  const before = await server.usage();
+  const machineBefore = machineBusy();
+  const loaderBefore = process.cpuUsage();
+  const load = await runLoad({ url: server.url, connections: spec.connections, warmup: 0, duration: spec.duration, amount: spec.amount, authorization: spec.authorization });
+  const loaderUsed = process.cpuUsage(loaderBefore);
+  const machineAfter = machineBusy();
+  const after = await server.usage();
+  const serverSeconds = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
+  let otherCpu: number | undefined;
+  if (machineBefore !== undefined && machineAfter !== undefined) {
+    const cores = cpus().length;
+    const wall = (machineAfter.total - machineBefore.total) / cores; // jiffies per core
+    const busyCores = ((machineAfter.busy - machineBefore.busy) / wall);
+    otherCpu = Math.max(0, busyCores - serverSeconds / load.seconds - (loaderUsed.user + loaderUsed.system) / 1e6 / load.seconds);
+  }
+  return {
+    ...load,
+    serverCpu: serverSeconds / load.seconds,
+    cpuPerRequest: load.requests === 0 ? NaN : (serverSeconds * 1e6) / load.requests,
+    otherCpu,
+    rss: after.rss,
+    maxRss: after.maxRss,
+    heapUsed: after.heapUsed,
+  };
+}
+
+/**
+ * Waits (at most `maxMs`) until the rest of the machine uses under `limit` cores over a
+ * quarter second: other people's test runs share this machine. Returns the time waited.
+ */
+export async function waitForQuiet(limit: number, maxMs: number): Promise<number> {
+  const start = Date.now();
+  const cores = cpus().length;
+  while (Date.now() - start < maxMs) {
+    const before = machineBusy();
+    const mine = process.cpuUsage();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const after = machineBusy();
+    if (before === undefined || after === undefined) break;
+    const used = process.cpuUsage(mine);
+    const busy = ((after.busy - before.busy) / (after.total - before.total)) * cores - (used.user + used.system) / 1e6 / 0.25;
+    if (busy < limit) break;
+  }
+  return Date.now() - start;
+}

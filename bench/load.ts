@@ -1,0 +1,90 @@
+/**
+ * Load from the parent process with autocannon: a warm-up whose results are thrown away,
+ * then the measured run. Latencies are recorded from autocannon's `response` events with
+ * sub-millisecond precision (its own histogram keeps whole milliseconds), and every status
+ * code is counted, so a cell answering the wrong status cannot pass as fast.
+ */
+import autocannon from 'autocannon';
+
+export interface LoadSpec {
+  url: string;
+  connections: number;
+  warmup: number;
+  duration: number;
+  /** Stop after this many requests instead of after `duration` (the pool scenarios: each token once). */
+  amount?: number;
+  /** The Authorization header of every request, or `undefined` for none. */
+  authorization: (() => string) | string | undefined;
+}
+
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  statuses: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  /** CPU the load generator (this process) used during the run, in cores (1 = one full core). */
+  loaderCpu: number;
+}
+
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  if (spec.warmup > 0) await fire(spec, spec.warmup, undefined);
+  const latencies: number[] = [];
+  const cpu = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  const result = await fire(spec, spec.duration, latencies);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  const statuses: Record<string, number> = {};
+  for (const [code, { count }] of Object.entries(result.statusCodeStats)) statuses[code] = Number(count);
+  const requests = Object.values(statuses).reduce((a, b) => a + b, 0);
+  latencies.sort((a, b) => a - b);
+  return {
+    requests,
+    seconds: result.duration,
+    rps: requests / result.duration,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    statuses,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    loaderCpu: (used.user + used.system) / 1e6 / seconds,
+  };
+}
+
+async function fire(spec: LoadSpec, duration: number, latencies: number[] | undefined) {
+  const auth = spec.authorization;
+  const options: Parameters<typeof autocannon>[0] = {
+    url: spec.url,
+    connections: spec.connections,
+    duration,
+    timeout: 10,
+  };
+  if (latencies !== undefined && spec.amount !== undefined) options.amount = spec.amount;
+  if (typeof auth === 'string') {
+    options.headers = { authorization: auth };
+  } else if (typeof auth === 'function') {
+    options.requests = [
+      {
+        method: 'GET',
+        setupRequest: (request) => {
+          request.headers = { ...request.headers, authorization: auth() };
+          return request;
+        },
+      },
+    ];
+  }
+  const instance = autocannon(options);
+  if (latencies !== undefined) {
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, time: number) => latencies.push(time));
+  }
+  return instance;
+}
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}

@@ -1,0 +1,168 @@
+/**
+ * `bench/RESULTS.md` from one run's record.
+ */
+import { POOL_SIZE } from './cells.js';
+import { markdownTable, microTable, type Cell, type RunRecord } from './report.js';
+import type { MiddlewareId } from './server.js';
+
+const signed = (n: number) => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(0)}`;
+
+const measured = (run: RunRecord, scenario: string, middleware: MiddlewareId): Cell | undefined =>
+  run.cells.find((c) => c.scenario === scenario && c.middleware === middleware && c.result !== undefined);
+
+/**
+ * What the figures of this run say, in sentences computed from them (so they stay true when
+ * the numbers move). Interpretation that needs a human goes in the report of the issue.
+ */
+export function findings(run: RunRecord): string[] {
+  const out: string[] = [];
+  const flagged = run.cells.filter((c) => c.flags.length > 0);
+  if (flagged.length > 0) {
+    out.push(
+      `${flagged.length} of ${run.cells.filter((c) => c.result !== undefined).length} measured cells are FLAGGED ` +
+        `(${[...new Set(flagged.flatMap((c) => c.flags.map((f) => f.replace(/[\d.]+ cores/, 'N cores').replace(/×\d+/g, ''))))].join('; ')}): ` +
+        'read their ratios as indications only, and re-run on a quiet machine before drawing conclusions from them.',
+    );
+  }
+  const saturated = run.cells.filter((c) => c.middleware === 'none' && c.result !== undefined && c.result.loaderCpu > 0.9);
+  if (saturated.length > 0) {
+    out.push(
+      `The load generator used a full core in ${saturated.map((c) => c.scenario).join(', ')} (a): bare Express may be faster than measured, ` +
+        'so ratios to (a) are optimistic there.',
+    );
+  }
+  const mem = run.memory;
+  if (mem !== undefined && mem.rs256.cacheEntries < mem.rs256.tokens) {
+    out.push(
+      `**The default token cache cannot hold ${mem.rs256.tokens.toLocaleString('en')} RS256 tokens.** After ${mem.rs256.tokens.toLocaleString('en')} distinct ` +
+        `${mem.rs256.tokenLength}-character RS256 tokens only ${mem.rs256.cacheEntries.toLocaleString('en')} entries stay: the ${(mem.maxBytes / 2 ** 20).toFixed(0)} MiB byte bound ` +
+        `binds before \`maxEntries\` (${mem.maxEntries.toLocaleString('en')}), although the heap grows only ${mem.rs256.heapBytesPerEntry.toFixed(0)} bytes per entry. ` +
+        `A round robin over ${POOL_SIZE.toLocaleString('en')} distinct tokens then evicts every token (least recently used first) before it comes back: ` +
+        'in `pool-RS256` resource-guard verifies every request in full and pays the hash, the `AuthInfo` build and the cache insertion and eviction on top.',
+    );
+  }
+  for (const alg of ['RS256', 'ES256', 'EdDSA']) {
+    const b = measured(run, `pool-${alg}`, 'jose');
+    const c = measured(run, `pool-${alg}`, 'auth0');
+    if (b !== undefined && c !== undefined && c.result!.rps > b.result!.rps * 1.05) {
+      out.push(
+        `In \`pool-${alg}\` the peer (c) express-oauth2-jwt-bearer beats the jose floor (b) (${c.result!.rps.toFixed(0)} vs ${b.result!.rps.toFixed(0)} req/s): ` +
+          "it bundles jose 4, whose Node build verifies with node:crypto's one-shot `crypto.verify(alg, data, keyObject, sig, callback)`, while jose 6 " +
+          '(the floor and resource-guard) goes through WebCrypto `subtle.verify`, which on Node 20 adds a JavaScript layer per call (algorithm normalisation, ' +
+          'WebIDL conversions, CryptoKey checks, a job object). Both run the signature check itself on the libuv pool. ' +
+          'A floor built on jose 6 is not the cheapest per-request check on this Node version.',
+      );
+    }
+  }
+  if (run.micro !== undefined) {
+    const rows = run.micro;
+    const parts: string[] = [];
+    for (const alg of ['RS256', 'ES256', 'EdDSA']) {
+      const jose = rows.find((r) => r.alg === alg && r.case.startsWith('jose'));
+      const cold = rows.find((r) => r.alg === alg && r.case.includes('cold'));
+      const none = rows.find((r) => r.alg === alg && r.case.includes('tokenCache: false'));
+      const hot = rows.find((r) => r.alg === alg && r.case.includes('hot'));
+      if (jose && cold && none && hot) {
+        parts.push(
+          `${alg}: jose ${jose.cpuUs.toFixed(0)} µs, guard without cache ${none.cpuUs.toFixed(0)} µs (${signed(none.cpuUs - jose.cpuUs)}), ` +
+            `cold ${cold.cpuUs.toFixed(0)} µs (${signed(cold.cpuUs - jose.cpuUs)}), hot ${hot.cpuUs.toFixed(1)} µs`,
+        );
+      }
+    }
+    if (parts.length > 0) out.push(`In process, CPU per call with 16 in flight, the guard's own cost beside jose's: ${parts.join('; ')}.`);
+  }
+  for (const id of ['bad-signature', 'no-token']) {
+    const reject = measured(run, id, 'resource-guard');
+    const valid = measured(run, 'reuse-RS256', 'resource-guard');
+    if (reject === undefined || valid === undefined) continue;
+    const r = reject.result!;
+    const v = valid.result!;
+    if (r.rps >= v.rps && r.cpuPerRequest <= v.cpuPerRequest) continue;
+    const profiled = run.profiles.some((p) => p.scenario === id);
+    out.push(
+      `\`${id}\`: resource-guard refuses at ${r.rps.toFixed(0)} req/s (${r.cpuPerRequest.toFixed(0)} µs CPU per request) against ${v.rps.toFixed(0)} req/s ` +
+        `(${v.cpuPerRequest.toFixed(0)} µs) for a valid reused token${profiled ? '; the CPU profile below shows where the refusal spends it' : ''}.`,
+    );
+  }
+  return out;
+}
+
+export function renderMarkdown(run: RunRecord, jsonPath: string): string {
+  const m = run.meta as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const out: string[] = [];
+  out.push('# resource-guard benchmark results', '');
+  out.push(`Generated by \`${m.command}\` on ${m.date} (${m.seconds} s); raw data: [\`${jsonPath}\`](${jsonPath.replace(/^bench\//, '')}). How to run and read this: [README.md](README.md).`, '');
+  out.push(
+    `Machine: ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}; commit ${m.commit}. ` +
+      `Versions: ${Object.entries(m.versions as Record<string, string>).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    '',
+  );
+  out.push('## Where we stand', '');
+  out.push(
+    'Each verdict uses req/s when every cell involved was measured on a quiet machine, and server CPU per request when one was measured while other processes took CPU (that slows req/s, not the work per request).',
+    '',
+    '| target (issue 6, part 4) | verdict | measured |',
+    '| --- | --- | --- |',
+  );
+  for (const t of run.targets) out.push(`| ${t.text} | **${t.verdict}** | ${t.detail} |`);
+  out.push('');
+  const notes = findings(run);
+  if (notes.length > 0) {
+    out.push('## What the figures say', '');
+    for (const note of notes) out.push(`- ${note}`);
+    out.push('');
+  }
+  out.push('## HTTP', '');
+  out.push(
+    `${m.settings.connections} connections from autocannon in the parent process, one server child per cell, ` +
+      `${m.settings.warmup} s warm-up then ${m.settings.long} s (main scenarios) or ${m.settings.short} s measured. ` +
+      'Ratios: ×(a) is to bare Express, ×floor to the hand-written per-request check of the same scenario ((b) jose for JWTs, (f) introspection for opaque tokens); for latency and RSS lower is better. ' +
+      '`CPU µs/req` is the server process\'s CPU time (every thread) per request: the work a request costs, which other processes on the machine barely inflate, and what decides capacity when every core runs a worker. ' +
+      'Notes: `cpu srv` = server cores used (main thread + libuv pool), `load` = load generator, `other` = the rest of the machine (noise).',
+    '',
+  );
+  out.push(markdownTable(run.cells), '');
+  if (run.micro !== undefined) {
+    out.push('## In-process micro-benchmark', '');
+    out.push('`guard.verify()` against `jose.jwtVerify` with a local `KeyObject`, no HTTP. µs per call after a warm-up.', '');
+    out.push(microTable(run.micro, true), '');
+  }
+  if (run.memory !== undefined) {
+    const mem = run.memory;
+    out.push('## Memory', '');
+    out.push(
+      `Default token cache: ${mem.maxEntries.toLocaleString('en')} entries, ${(mem.maxBytes / 2 ** 20).toFixed(0)} MiB. Heap figures are after a forced GC.`,
+      '',
+      `- RS256 (${mem.rs256.tokenLength}-char tokens): ${mem.rs256.cacheEntries.toLocaleString('en')} of ${mem.rs256.tokens.toLocaleString('en')} distinct tokens stay cached; ` +
+        `the heap grows ${mem.rs256.heapBytesPerEntry.toFixed(0)} bytes per entry (RSS ${mem.rs256.rssBytesPerEntry.toFixed(0)}, which includes memory V8 reserved and has not returned).`,
+      `- HS256 (${mem.bounded.tokenLength}-char tokens, cheap to mint, same cache entries): ${mem.bounded.heapBytesPerEntry.toFixed(0)} heap bytes per entry.`,
+      '',
+      '| distinct tokens verified | cached entries | RSS MiB | heap MiB | s |',
+      '| ---: | ---: | ---: | ---: | ---: |',
+      ...mem.bounded.checkpoints.map(
+        (c) => `| ${c.tokens.toLocaleString('en')} | ${c.cacheEntries.toLocaleString('en')} | ${(c.rss / 2 ** 20).toFixed(1)} | ${(c.heapUsed / 2 ** 20).toFixed(1)} | ${c.seconds.toFixed(1)} |`,
+      ),
+      '',
+    );
+  }
+  if (run.profiles.length > 0) {
+    out.push('## CPU profiles of the cells that miss', '');
+    for (const p of run.profiles) {
+      out.push(`### resource-guard, ${p.scenario} (${p.rps.toFixed(0)} req/s under \`--cpu-prof\`; measured window only)`, '');
+      const s = p.summary;
+      out.push(`Busy ${s.busyMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms of the main thread.`, '');
+      out.push('Top self time:', '', '| % | ms | function | where |', '| ---: | ---: | --- | --- |');
+      for (const f of s.topSelf) out.push(`| ${f.percent.toFixed(1)} | ${f.ms.toFixed(0)} | \`${f.name}\` | ${f.location || f.package} |`);
+      out.push('', 'Time by nearest owner (resource-guard = the guard and what it calls — jose, node:crypto — not the route after it; express = Express, the router, the handler and the response):', '', '| % | ms | owner |', '| ---: | ---: | --- |');
+      for (const o of s.byOwner.slice(0, 8)) out.push(`| ${o.percent.toFixed(1)} | ${o.ms.toFixed(0)} | ${o.owner} |`);
+      out.push('', 'Self time by package:', '', '| % | ms | package |', '| ---: | ---: | --- |');
+      for (const q of s.byPackage.slice(0, 10)) out.push(`| ${q.percent.toFixed(1)} | ${q.ms.toFixed(0)} | ${q.package} |`);
+      if (s.inclusive.length > 0) {
+        out.push('', 'resource-guard functions, inclusive time (a middleware frame also holds the route Express runs from inside it):', '', '| % | ms | function | where |', '| ---: | ---: | --- | --- |');
+        for (const f of s.inclusive.slice(0, 10)) out.push(`| ${f.percent.toFixed(1)} | ${f.ms.toFixed(0)} | \`${f.name}\` | ${f.location} |`);
+      }
+      out.push('');
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
