@@ -1,6 +1,6 @@
 /**
- * Two guard instances sharing one real redis-server: replay sets and the introspection
- * cache are shared; when Redis stops, caches fall back to the authorization server and
+ * Two guard instances sharing one real redis-server: replay sets (webhook deliveries, DPoP
+ * proofs) and the introspection cache are shared; when Redis stops, caches fall back to the authorization server and
  * replay checks fail closed (503) unless `onStoreError: 'allow'`.
  */
 import { createClient } from 'redis';
@@ -10,6 +10,7 @@ import { createGuard, type Guard } from '../../src/index.js';
 import { redisStore } from '../../src/redis.js';
 import type { Store } from '../../src/store.js';
 import { telnyxWebhook } from '../../src/webhooks/index.js';
+import { dpopKey, proof } from '../dpop/support.js';
 import { fault, startFaultServer, type FaultServer } from '../support/fault-server.js';
 import { hasRedisServer, startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { flavours, jsonErrors } from '../support/webhook-app.js';
@@ -70,6 +71,20 @@ describe.skipIf(!available)('several instances on one Redis', () => {
     await new Promise((resolve) => setTimeout(resolve, 50)); // A's write to Redis is not awaited
     await expect(b.verify(token)).resolves.toMatchObject({ tokenType: 'opaque', scopes: ['messages:read'] });
     expect(as.count('introspection')).toBe(1);
+  });
+
+  it('a DPoP proof accepted by instance A and replayed to instance B is 401 invalid_dpop_proof', async () => {
+    const key = await dpopKey('ES256');
+    const token = as.mintJwt({ claims: { cnf: { jkt: key.jkt } } });
+    const url = 'https://api.example.com/messages';
+    const request = { scheme: 'DPoP' as const, method: 'GET', url, dpop: await proof(key, { htm: 'GET', htu: url, token }) };
+    const a = createGuard({ issuer: as.issuer, audience: 'https://api.example.com', store, timeout: 0.5 });
+    const b = createGuard({ issuer: as.issuer, audience: 'https://api.example.com', store, timeout: 0.5 });
+    await expect(a.verify(token, { request })).resolves.toMatchObject({ scheme: 'DPoP', confirmation: { jkt: key.jkt } });
+    await expect(b.verify(token, { request })).rejects.toMatchObject({ status: 401, code: 'invalid_dpop_proof' });
+    // A fresh proof still passes on B: only the replay was refused.
+    const fresh = { ...request, dpop: await proof(key, { htm: 'GET', htu: url, token }) };
+    await expect(b.verify(token, { request: fresh })).resolves.toMatchObject({ scheme: 'DPoP' });
   });
 
   describe.each(flavours)('webhooks on $name', (flavour) => {
