@@ -34,9 +34,11 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   if (spec.warmup > 0) await fire(spec, spec.warmup, undefined);
   const latencies: number[] = [];
   const cpu = process.cpuUsage();
-  const started = process.hrtime.bigint();
-  const result = await fire(spec, spec.duration, latencies);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const clock = { started: process.hrtime.bigint(), last: 0n };
+  const result = await fire(spec, spec.duration, latencies, clock);
+  // Measured to the last response: with `amount`, autocannon only notices it is done on its
+  // one-second tick, so its own `duration` is rounded up to a whole second.
+  const seconds = Number((clock.last === 0n ? process.hrtime.bigint() : clock.last) - clock.started) / 1e9;
   const used = process.cpuUsage(cpu);
   const statuses: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats)) statuses[code] = Number(count);
@@ -44,8 +46,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   latencies.sort((a, b) => a - b);
   return {
     requests,
-    seconds: result.duration,
-    rps: requests / result.duration,
+    seconds,
+    rps: requests / seconds,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
     statuses,
@@ -55,7 +57,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   };
 }
 
-async function fire(spec: LoadSpec, duration: number, latencies: number[] | undefined) {
+async function fire(spec: LoadSpec, duration: number, latencies: number[] | undefined, clock?: { started: bigint; last: bigint }) {
   const auth = spec.authorization;
   const options: Parameters<typeof autocannon>[0] = {
     url: spec.url,
@@ -77,9 +79,13 @@ async function fire(spec: LoadSpec, duration: number, latencies: number[] | unde
       },
     ];
   }
+  if (clock !== undefined) clock.started = process.hrtime.bigint();
   const instance = autocannon(options);
   if (latencies !== undefined) {
-    instance.on('response', (_client: unknown, _status: number, _bytes: number, time: number) => latencies.push(time));
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, time: number) => {
+      latencies.push(time);
+      if (clock !== undefined) clock.last = process.hrtime.bigint();
+    });
   }
   return instance;
 }

@@ -41,6 +41,17 @@ export function findings(run: RunRecord): string[] {
         'in `pool-RS256` resource-guard verifies every request in full and pays the hash, the `AuthInfo` build and the cache insertion and eviction on top.',
     );
   }
+  const deltas: string[] = [];
+  for (const scenario of run.scenarios) {
+    const e = measured(run, scenario.id, 'resource-guard');
+    const floor = measured(run, scenario.id, scenario.floor);
+    if (e === undefined || floor === undefined) continue;
+    const delta = e.result!.cpuPerRequest - floor.result!.cpuPerRequest;
+    deltas.push(`\`${scenario.id}\` ${signed(delta)} µs (${(e.result!.cpuPerRequest / floor.result!.cpuPerRequest).toFixed(2)}×)`);
+  }
+  if (deltas.length > 0) {
+    out.push(`Server CPU per request, resource-guard minus the floor of the same scenario ((b), or (f) for opaque tokens): ${deltas.join(', ')}.`);
+  }
   for (const alg of ['RS256', 'ES256', 'EdDSA']) {
     const b = measured(run, `pool-${alg}`, 'jose');
     const c = measured(run, `pool-${alg}`, 'auth0');
@@ -118,7 +129,8 @@ export function renderMarkdown(run: RunRecord, jsonPath: string): string {
       `${m.settings.warmup} s warm-up then ${m.settings.long} s (main scenarios) or ${m.settings.short} s measured. ` +
       'Ratios: ×(a) is to bare Express, ×floor to the hand-written per-request check of the same scenario ((b) jose for JWTs, (f) introspection for opaque tokens); for latency and RSS lower is better. ' +
       '`CPU µs/req` is the server process\'s CPU time (every thread) per request: the work a request costs, which other processes on the machine barely inflate, and what decides capacity when every core runs a worker. ' +
-      'Notes: `cpu srv` = server cores used (main thread + libuv pool), `load` = load generator, `other` = the rest of the machine (noise).',
+      'Notes: `cpu srv` = server cores used (main thread + libuv pool), `load` = load generator, `other` = the rest of the machine (noise). ' +
+      'Repeated quiet runs of the same cell differed by up to about ±10 % in req/s while this bench was developed: smaller differences are not significant.',
     '',
   );
   out.push(markdownTable(run.cells), '');

@@ -1,6 +1,6 @@
 /**
- * The server under test, one per cell: a child process (`node --import tsx bench/server.ts`)
- * that builds the same Express 5 app with one route, `GET /api/messages`, under one of the
+ * The server under test, one per cell: a child process (this file transpiled to
+ * `bench/.build/server.js` and run by plain `node`, see harness.ts) that builds the same Express 5 app with one route, `GET /api/messages`, under one of the
  * middlewares, listens on 127.0.0.1, and talks to the parent over IPC:
  *   parent → { type: 'usage' }  child → { type: 'usage', rss, maxRss, heapUsed, cpu }
  *   parent → { type: 'mark' }   child → { type: 'mark', at } (µs, the CPU profile's clock)
@@ -176,8 +176,8 @@ export function buildApp(config: ServerConfig): express.Express {
 }
 
 function main(): void {
-  // tsx turns source maps on, which makes formatting an error's stack ~4× dearer; a deployed
-  // API runs compiled JavaScript without them, so the error paths are measured that way.
+  // Run directly with tsx, source maps would be on and every formatted stack ~4× dearer;
+  // a deployed API runs compiled JavaScript without them.
   process.setSourceMapsEnabled(false);
   const config = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '') as ServerConfig;
   const server = buildApp(config).listen(0, '127.0.0.1', () => {
