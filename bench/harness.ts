@@ -8,8 +8,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { runLoad, type LoadResult } from './load.js';
-import type { MiddlewareId, ServerConfig } from './server.js';
+import { percentile, runLoad, type LoadResult } from './load.js';
+import type { ServerConfig } from './server.js';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const BUILD = join(BENCH, '.build');
@@ -130,28 +130,31 @@ export interface Measurement extends LoadResult {
   heapUsed: number;
 }
 
-export interface MeasureSpec {
+export interface SliceSpec {
   server: ServerChild;
-  middleware: MiddlewareId;
   connections: number;
-  warmup: number;
   duration: number;
   /** Measure exactly this many requests instead of `duration` seconds. */
   amount?: number;
   authorization: (() => string) | string | undefined;
-  /** The warm-up's Authorization header(s); default `authorization`. */
-  warmupAuthorization?: (() => string) | string | undefined;
-  /** Called between the warm-up and the measured run (the profiler's mark). */
-  beforeMeasure?: () => Promise<void>;
 }
 
-export async function measure(spec: MeasureSpec): Promise<Measurement> {
+/** One measured run against one server, with the CPU every party used meanwhile. */
+export interface Slice {
+  load: LoadResult;
+  serverSeconds: number;
+  loaderSeconds: number;
+  /** Core-seconds the whole machine was busy, when /proc/stat is readable. */
+  machineSeconds: number | undefined;
+}
+
+/** Load thrown away: JIT, caches and connections settle. */
+export async function warmUp(server: ServerChild, connections: number, seconds: number, authorization: (() => string) | string | undefined): Promise<void> {
+  if (seconds > 0) await runLoad({ url: server.url, connections, warmup: 0, duration: seconds, authorization });
+}
+
+export async function measureSlice(spec: SliceSpec): Promise<Slice> {
   const { server } = spec;
-  if (spec.warmup > 0) {
-    const authorization = 'warmupAuthorization' in spec ? spec.warmupAuthorization : spec.authorization;
-    await runLoad({ url: server.url, connections: spec.connections, warmup: 0, duration: spec.warmup, authorization });
-  }
-  await spec.beforeMeasure?.();
   const before = await server.usage();
   const machineBefore = machineBusy();
   const loaderBefore = process.cpuUsage();
@@ -159,22 +162,46 @@ export async function measure(spec: MeasureSpec): Promise<Measurement> {
   const loaderUsed = process.cpuUsage(loaderBefore);
   const machineAfter = machineBusy();
   const after = await server.usage();
-  const serverSeconds = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
-  let otherCpu: number | undefined;
+  let machineSeconds: number | undefined;
   if (machineBefore !== undefined && machineAfter !== undefined) {
-    const cores = cpus().length;
-    const wall = (machineAfter.total - machineBefore.total) / cores; // jiffies per core
-    const busyCores = ((machineAfter.busy - machineBefore.busy) / wall);
-    otherCpu = Math.max(0, busyCores - serverSeconds / load.seconds - (loaderUsed.user + loaderUsed.system) / 1e6 / load.seconds);
+    // jiffies → share of the machine → core-seconds over this slice
+    const share = (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total);
+    machineSeconds = share * cpus().length * load.seconds;
   }
   return {
-    ...load,
-    serverCpu: serverSeconds / load.seconds,
-    cpuPerRequest: load.requests === 0 ? NaN : (serverSeconds * 1e6) / load.requests,
-    otherCpu,
-    rss: after.rss,
-    maxRss: after.maxRss,
-    heapUsed: after.heapUsed,
+    load,
+    serverSeconds: (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6,
+    loaderSeconds: (loaderUsed.user + loaderUsed.system) / 1e6,
+    machineSeconds,
+  };
+}
+
+/** Several slices of one cell (measured at different times) as one measurement. */
+export function combine(slices: Slice[], usage: Usage): Measurement {
+  const requests = slices.reduce((sum, s) => sum + s.load.requests, 0);
+  const seconds = slices.reduce((sum, s) => sum + s.load.seconds, 0);
+  const serverSeconds = slices.reduce((sum, s) => sum + s.serverSeconds, 0);
+  const loaderSeconds = slices.reduce((sum, s) => sum + s.loaderSeconds, 0);
+  const machine = slices.every((s) => s.machineSeconds !== undefined) ? slices.reduce((sum, s) => sum + s.machineSeconds!, 0) : undefined;
+  const latencies = slices.flatMap((s) => s.load.latencies ?? []).sort((a, b) => a - b);
+  const statuses: Record<string, number> = {};
+  for (const s of slices) for (const [code, n] of Object.entries(s.load.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
+  return {
+    requests,
+    seconds,
+    rps: requests / seconds,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    statuses,
+    errors: slices.reduce((sum, s) => sum + s.load.errors, 0),
+    timeouts: slices.reduce((sum, s) => sum + s.load.timeouts, 0),
+    loaderCpu: loaderSeconds / seconds,
+    serverCpu: serverSeconds / seconds,
+    cpuPerRequest: requests === 0 ? NaN : (serverSeconds * 1e6) / requests,
+    otherCpu: machine === undefined ? undefined : Math.max(0, (machine - serverSeconds - loaderSeconds) / seconds),
+    rss: usage.rss,
+    maxRss: usage.maxRss,
+    heapUsed: usage.heapUsed,
   };
 }
 

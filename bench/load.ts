@@ -28,6 +28,8 @@ export interface LoadResult {
   timeouts: number;
   /** CPU the load generator (this process) used during the run, in cores (1 = one full core). */
   loaderCpu: number;
+  /** Every latency of the run, sorted, ms (to merge runs; not kept in the results). */
+  latencies?: number[];
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
@@ -54,6 +56,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     errors: result.errors,
     timeouts: result.timeouts,
     loaderCpu: (used.user + used.system) / 1e6 / seconds,
+    latencies,
   };
 }
 
@@ -90,7 +93,7 @@ async function fire(spec: LoadSpec, duration: number, latencies: number[] | unde
   return instance;
 }
 
-function percentile(sorted: number[], q: number): number {
+export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }

@@ -4,7 +4,7 @@
  * resource-guard cells that miss a target; then the table on stdout, the JSON in
  * `bench/results/`, and `bench/RESULTS.md`. See bench/README.md.
  *
- * Options: --quick (1 s warm-up, 2 s runs: a smoke test, figures not for publishing)
+ * Options: --quick (2 s runs, nothing written: a smoke test, figures not for publishing)
  *          --only <scenario,...>   --middlewares <none,jose,auth0,express-jwt,resource-guard,introspect>
  *          --connections <n>   --warmup <s>   --duration <s>
  *          --no-micro  --no-memory  --no-profile  --no-write
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALGS, AuthorizationServer, type BenchAlg } from './as.js';
 import { amountOf, LABEL, LETTER, POOL_SIZE, scenarios as allScenarios, WARMUP_POOL_SIZE, type Scenario } from './cells.js';
-import { measure, probe, startServer, waitForQuiet } from './harness.js';
+import { combine, measureSlice, probe, startServer, waitForQuiet, warmUp, type ServerChild, type Slice } from './harness.js';
 import { renderMarkdown } from './markdown.js';
 import type { MemoryResult } from './memory.js';
 import type { MicroRow } from './micro.js';
@@ -47,24 +47,21 @@ const started = Date.now();
 const quick = flag('--quick');
 const settings = {
   connections: Number(option('--connections') ?? 50),
-  warmup: Number(option('--warmup') ?? (quick ? 1 : 1.5)),
+  warmup: Number(option('--warmup') ?? 1),
   long: Number(option('--duration') ?? (quick ? 2 : 4)),
   short: Number(option('--duration') ?? (quick ? 2 : 3)),
   memoryTokens: flag('--memory') ? 1_000_000 : Number(option('--memory-tokens') ?? 30_000),
   /** Other processes using more than this many cores during a cell flag it as noisy. */
   noiseLimit: 0.25,
-  /** Re-runs allowed, over the whole run, for cells flagged only as noisy (the least noisy attempt is kept). */
-  retries: Number(option('--retries') ?? 8),
-  /** Seconds, over the whole run, the harness may wait for other processes to calm down before a cell. */
+  /** Seconds, over the whole run, the harness may wait for other processes to calm down before a measured slice. */
   quietWait: Number(option('--quiet-wait') ?? 60),
   /**
    * Seconds this script may take (the build before it is not counted): waiting for quiet and
    * measuring again only happen while the rest of the plan still fits. Keeps `npm run bench`
    * under 5 minutes on a busy machine.
    */
-  budget: Number(option('--budget') ?? (flag('--memory') ? 555 : 255)),
+  budget: Number(option('--budget') ?? (flag('--memory') ? 565 : 265)),
 };
-let retriesLeft = settings.retries;
 let quietLeft = settings.quietWait * 1000;
 
 /** CPU profiles taken after the matrix, at most. */
@@ -123,9 +120,9 @@ async function mintTokens(as: AuthorizationServer): Promise<Tokens> {
 /**
  * The Authorization header(s) of a scenario: one string, a rotation, or none. The pool
  * scenarios warm up (and pre-check) on other tokens, so every measured request carries a
- * token the server has never seen.
+ * token the server has never seen; `half` picks which half of the pool a measured slice uses.
  */
-function authorizationOf(scenario: Scenario, tokens: Tokens, phase: 'warmup' | 'measure' = 'measure'): (() => string) | string | undefined {
+function authorizationOf(scenario: Scenario, tokens: Tokens, phase: 'warmup' | 'measure' = 'measure', half: 0 | 1 = 0): (() => string) | string | undefined {
   const t = scenario.tokens;
   switch (t.kind) {
     case 'single':
@@ -139,7 +136,9 @@ function authorizationOf(scenario: Scenario, tokens: Tokens, phase: 'warmup' | '
     case 'pool':
     case 'bad-pool': {
       const source = phase === 'warmup' ? (t.kind === 'pool' ? tokens.warmPool : tokens.badWarmPool) : t.kind === 'pool' ? tokens.pool : tokens.badPool;
-      const headers = source[t.alg].map((token) => `Bearer ${token}`);
+      let list = source[t.alg];
+      if (phase === 'measure') list = half === 0 ? list.slice(0, list.length / 2) : list.slice(list.length / 2);
+      const headers = list.map((token) => `Bearer ${token}`);
       let next = 0;
       return () => headers[next++ % headers.length]!;
     }
@@ -177,67 +176,113 @@ async function precheck(url: string, scenario: Scenario, middleware: MiddlewareI
   return { problems };
 }
 
-async function runCell(
-  as: AuthorizationServer,
-  scenario: Scenario,
-  middleware: MiddlewareId,
-  tokens: Tokens,
-  cpuProfileDir?: string,
-  plannedSeconds = 0,
-): Promise<Cell & { markAt?: number }> {
-  const expect = middleware === 'none' ? 200 : scenario.expect;
-  const cell: Cell & { markAt?: number } = { scenario: scenario.id, middleware, state: 'measured', flags: [], expect };
-  const config: ServerConfig = {
-    middleware,
-    issuer: as.issuer,
-    jwksUri: as.jwksUri,
-    introspectionEndpoint: as.introspectionEndpoint,
-    introspection: scenario.tokens.kind === 'opaque',
-  };
-  const mayWait = Math.min(quietLeft, 10_000, slack(plannedSeconds) * 1000);
-  if (mayWait > 0) quietLeft -= await waitForQuiet(settings.noiseLimit, mayWait);
-  const cellStart = Date.now();
-  const server = await startServer(config, cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`]);
-  try {
-    const check = await precheck(server.url, scenario, middleware, tokens);
-    if (check.na !== undefined) return { ...cell, state: 'n/a', reason: check.na };
-    if (check.problems.length > 0) return { ...cell, state: 'failed', reason: `pre-check: ${check.problems.join('; ')}` };
-    const result = await measure({
-      server,
-      middleware,
-      connections: settings.connections,
-      warmup: settings.warmup,
-      duration: scenario.duration,
-      amount: amountOf(scenario),
-      authorization: authorizationOf(scenario, tokens),
-      warmupAuthorization: authorizationOf(scenario, tokens, 'warmup'),
-      beforeMeasure: async () => {
-        if (cpuProfileDir !== undefined) cell.markAt = await server.mark();
-      },
-    });
-    cell.result = result;
-    if (amountOf(scenario) !== undefined) cell.notes = [`each of the ${result.requests.toLocaleString('en')} tokens once, in ${result.seconds.toFixed(1)} s`];
-    const wrong = Object.entries(result.statuses).filter(([code]) => Number(code) !== expect);
-    if (wrong.length > 0) cell.flags.push(`wrong statuses ${wrong.map(([c, n]) => `${c}×${n}`).join(' ')}`);
-    if (result.errors > 0 || result.timeouts > 0) cell.flags.push(`${result.errors} errors, ${result.timeouts} timeouts`);
-    if (result.requests === 0) cell.flags.push('no responses');
-    if (result.otherCpu !== undefined && result.otherCpu > settings.noiseLimit) {
-      cell.flags.push(`noisy: other processes used ${result.otherCpu.toFixed(2)} cores`);
-    }
-    return cell;
-  } catch (err) {
-    return { ...cell, state: 'failed', reason: (err as Error).message };
-  } finally {
-    await server.stop();
-    if (cell.result !== undefined) {
-      overhead.total += (Date.now() - cellStart) / 1000 - settings.warmup - cell.result.seconds;
-      overhead.cells++;
-    }
-  }
+interface Slot {
+  middleware: MiddlewareId;
+  cell: Cell & { markAt?: number };
+  server: ServerChild;
+  slices: Slice[];
 }
 
-function onlyNoisy(cell: Cell): boolean {
-  return cell.result !== undefined && cell.flags.length > 0 && cell.flags.every((f) => f.startsWith('noisy'));
+/**
+ * One scenario: a server per middleware, each pre-checked and warmed up, then measured in two
+ * slices in ABBA order ((a)(b)…(e) then (e)…(b)(a)), half the duration (or half the pool)
+ * each. A drift of the machine's speed during the scenario, which on this 2-vCPU VM moved
+ * single cells by 10–20 %, then falls on every middleware alike instead of on the last ones.
+ */
+async function runScenario(
+  as: AuthorizationServer,
+  scenario: Scenario,
+  middlewares: MiddlewareId[],
+  tokens: Tokens,
+  plannedSeconds: number,
+  cpuProfileDir?: string,
+): Promise<Array<Cell & { markAt?: number }>> {
+  const done: Array<Cell & { markAt?: number }> = [];
+  const slots: Slot[] = [];
+  const scenarioStart = Date.now();
+  const quiet = async () => {
+    const mayWait = Math.min(quietLeft, 5_000, slack(plannedSeconds) * 1000);
+    if (mayWait > 0) quietLeft -= await waitForQuiet(settings.noiseLimit, mayWait);
+  };
+  try {
+    for (const middleware of middlewares) {
+      const expect = middleware === 'none' ? 200 : scenario.expect;
+      const cell: Cell & { markAt?: number } = { scenario: scenario.id, middleware, state: 'measured', flags: [], expect };
+      done.push(cell);
+      const config: ServerConfig = {
+        middleware,
+        issuer: as.issuer,
+        jwksUri: as.jwksUri,
+        introspectionEndpoint: as.introspectionEndpoint,
+        introspection: scenario.tokens.kind === 'opaque',
+      };
+      let server: ServerChild;
+      try {
+        server = await startServer(config, cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`]);
+      } catch (err) {
+        Object.assign(cell, { state: 'failed', reason: (err as Error).message });
+        continue;
+      }
+      const slot: Slot = { middleware, cell, server, slices: [] };
+      try {
+        const check = await precheck(server.url, scenario, middleware, tokens);
+        if (check.na !== undefined || check.problems.length > 0) {
+          Object.assign(cell, check.na !== undefined ? { state: 'n/a', reason: check.na } : { state: 'failed', reason: `pre-check: ${check.problems.join('; ')}` });
+          await server.stop();
+          continue;
+        }
+        await warmUp(server, settings.connections, settings.warmup, authorizationOf(scenario, tokens, 'warmup'));
+        slots.push(slot);
+      } catch (err) {
+        Object.assign(cell, { state: 'failed', reason: (err as Error).message });
+        await server.stop();
+      }
+    }
+    const amount = amountOf(scenario);
+    for (const [half, order] of [[0, slots], [1, [...slots].reverse()]] as const) {
+      for (const slot of order) {
+        if (slot.cell.state !== 'measured') continue;
+        await quiet();
+        if (half === 0 && cpuProfileDir !== undefined) slot.cell.markAt = await slot.server.mark();
+        try {
+          slot.slices.push(
+            await measureSlice({
+              server: slot.server,
+              connections: settings.connections,
+              duration: scenario.duration / 2,
+              amount: amount === undefined ? undefined : amount / 2,
+              authorization: authorizationOf(scenario, tokens, 'measure', half),
+            }),
+          );
+        } catch (err) {
+          Object.assign(slot.cell, { state: 'failed', reason: (err as Error).message });
+        }
+      }
+    }
+    for (const slot of slots) {
+      const { cell } = slot;
+      if (cell.state !== 'measured') continue;
+      const result = combine(slot.slices, await slot.server.usage());
+      cell.result = result;
+      if (amount !== undefined) cell.notes = [`each of the ${result.requests.toLocaleString('en')} tokens once, in ${result.seconds.toFixed(1)} s`];
+      const wrong = Object.entries(result.statuses).filter(([code]) => Number(code) !== cell.expect);
+      if (wrong.length > 0) cell.flags.push(`wrong statuses ${wrong.map(([c, n]) => `${c}×${n}`).join(' ')}`);
+      if (result.errors > 0 || result.timeouts > 0) cell.flags.push(`${result.errors} errors, ${result.timeouts} timeouts`);
+      if (result.requests === 0) cell.flags.push('no responses');
+      if (result.otherCpu !== undefined && result.otherCpu > settings.noiseLimit) {
+        cell.flags.push(`noisy: other processes used ${result.otherCpu.toFixed(2)} cores`);
+      }
+    }
+  } finally {
+    for (const slot of slots) await slot.server.stop();
+    const measuredSlots = slots.filter((slot) => slot.cell.result !== undefined);
+    if (measuredSlots.length > 0) {
+      const busy = measuredSlots.reduce((sum, slot) => sum + settings.warmup + slot.cell.result!.seconds, 0);
+      overhead.total += (Date.now() - scenarioStart) / 1000 - busy;
+      overhead.cells += measuredSlots.length;
+    }
+  }
+  return done;
 }
 
 /** Runs a bench script in its own process (so its heap and JIT are its own); returns its JSON. */
@@ -289,26 +334,21 @@ async function main(): Promise<void> {
   let memory: MemoryResult | undefined;
   try {
     const onlyMiddlewares = option('--middlewares')?.split(',');
-    const jobs = scenarios.flatMap((scenario) =>
-      scenario.middlewares.filter((m) => onlyMiddlewares === undefined || onlyMiddlewares.includes(m)).map((middleware) => ({ scenario, middleware })),
-    );
-    for (const [index, { scenario, middleware }] of jobs.entries()) {
-      const remaining = jobs.slice(index + 1).reduce((sum, job) => sum + cellSeconds(job.scenario.duration), 0) + tailSeconds();
-      let cell = await runCell(as, scenario, middleware, tokens, undefined, remaining + cellSeconds(scenario.duration));
-      while (onlyNoisy(cell) && (cell.attempts ?? 1) < 3 && retriesLeft > 0 && slack(remaining) > cellSeconds(scenario.duration)) {
-        retriesLeft--;
-        log(`${scenario.id} ${LETTER[middleware]}: other processes used ${cell.result!.otherCpu!.toFixed(2)} cores, measuring again`);
-        const again = await runCell(as, scenario, middleware, tokens, undefined, remaining + cellSeconds(scenario.duration));
-        const attempts = (cell.attempts ?? 1) + 1;
-        cell = again.result !== undefined && (again.result.otherCpu ?? 0) < (cell.result!.otherCpu ?? 0) ? again : cell;
-        cell.attempts = attempts;
+    const plan = scenarios.map((scenario) => ({
+      scenario,
+      middlewares: scenario.middlewares.filter((m) => onlyMiddlewares === undefined || onlyMiddlewares.includes(m)),
+    }));
+    for (const [index, { scenario, middlewares }] of plan.entries()) {
+      const remaining = plan.slice(index).reduce((sum, p) => sum + p.middlewares.length * cellSeconds(p.scenario.duration), 0) + tailSeconds();
+      const measured = await runScenario(as, scenario, middlewares, tokens, remaining);
+      cells.push(...measured);
+      for (const cell of measured) {
+        const r = cell.result;
+        log(
+          `${scenario.id} ${LETTER[cell.middleware]} ${LABEL[cell.middleware]}: ` +
+            (r === undefined ? `${cell.state} (${cell.reason})` : `${r.rps.toFixed(0)} req/s, ${r.cpuPerRequest.toFixed(0)} µs CPU/req, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms${cell.flags.length > 0 ? `, FLAGGED: ${cell.flags.join('; ')}` : ''}`),
+        );
       }
-      cells.push(cell);
-      const r = cell.result;
-      log(
-        `${scenario.id} ${LETTER[middleware]} ${LABEL[middleware]}: ` +
-          (r === undefined ? `${cell.state} (${cell.reason})` : `${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms${cell.flags.length > 0 ? `, FLAGGED: ${cell.flags.join('; ')}` : ''}`),
-      );
     }
     addRatios(cells, scenarios);
     console.log(`\nHTTP: ${settings.connections} connections, ${settings.warmup} s warm-up; ratios to (a) and to the floor ((b), or (f) for opaque tokens), same run\n`);
@@ -337,7 +377,8 @@ async function main(): Promise<void> {
         log(`CPU profile of resource-guard, ${id}`);
         const dir = mkdtempSync(join(tmpdir(), 'rg-prof-'));
         try {
-          const cell = await runCell(as, scenario, 'resource-guard', tokens, dir);
+          const [cell] = await runScenario(as, scenario, ['resource-guard'], tokens, tailSeconds(), dir);
+          if (cell === undefined) continue;
           const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
           if (file === undefined || cell.result === undefined) continue;
           const raw = readFileSync(join(dir, file), 'utf8');
@@ -396,7 +437,6 @@ async function main(): Promise<void> {
         versions: Object.fromEntries(['express', 'jose', 'autocannon', 'express-oauth2-jwt-bearer', 'express-jwt', 'jwks-rsa', 'jsonwebtoken', 'lru-cache'].map((n) => [n, versionOf(n)])),
         settings,
         quietWaitedSeconds: Math.round((settings.quietWait * 1000 - quietLeft) / 1000),
-        retriesUsed: settings.retries - retriesLeft,
         authorizationServerCalls: as.counters,
         /** Characters in one pool token of each algorithm. */
         tokenLengths: Object.fromEntries(ALGS.map((alg) => [alg, tokens.pool[alg][0]!.length])),
