@@ -1,6 +1,6 @@
 /**
- * Local verification of JWT access tokens: a thin front door over jose's `compactVerify`,
- * plus the RFC 9068 and RFC 8725 rules, checked in this order:
+ * Local verification of JWT access tokens: the RFC 7515 signature check (`signature.ts`,
+ * node:crypto) plus the RFC 9068 and RFC 8725 rules, checked in this order:
  * 1. `alg`: never `none`; HMAC only with a configured secret (else: introspection decides);
  *    asymmetric only from the allow-list;
  * 2. `typ`: `at+jwt`, `application/at+jwt`, `JWT` or absent (only `at+jwt` with `strictTyp`);
@@ -18,16 +18,20 @@
  * @see [RFC 9068 §4 - Validating JWT Access Tokens](https://www.rfc-editor.org/rfc/rfc9068#section-4)
  * @see [RFC 8725 - JSON Web Token Best Current Practices](https://www.rfc-editor.org/rfc/rfc8725)
  */
-import { compactVerify, errors as joseErrors } from 'jose';
 import type { KeyObject } from 'node:crypto';
 import { invalidToken, OAuthError } from './errors.js';
 import type { KeyLookup } from './jwks.js';
 import type { GuardConfig } from './options.js';
+import { UnusableKeyError, verifySignature } from './signature.js';
 
 /** A compact JWS split and decoded, before any verification. */
 export interface DecodedJws {
   header: Record<string, unknown>;
   payload: Record<string, unknown>;
+  /** `header.payload` as sent: the bytes the signature covers. */
+  signingInput: string;
+  /** The third part, base64url as sent. */
+  signature: string;
 }
 
 /** What local verification concluded when it could not decide, so introspection may. */
@@ -60,7 +64,7 @@ export function decodeJws(token: string): DecodedJws | undefined {
   if (header === undefined || typeof header.alg !== 'string') return undefined;
   const payload = decodeSegment(token.slice(first + 1, second));
   if (payload === undefined) return undefined;
-  return { header, payload };
+  return { header, payload, signingInput: token.slice(0, second), signature: token.slice(second + 1) };
 }
 
 function decodeSegment(segment: string): Record<string, unknown> | undefined {
@@ -95,14 +99,13 @@ export function isPermanentRefusal(err: unknown): err is OAuthError {
 
 /** Verifies a decoded JWS; throws 401 for decisive failures, returns {@link Undecided} otherwise. */
 export async function verifyJwt(
-  token: string,
   decoded: DecodedJws,
   config: GuardConfig,
   resolveKeys: KeyResolver,
 ): Promise<Verified | Undecided> {
   // The spare bits of each part's last character must be zero (RFC 4648 §3.5): otherwise
   // up to 15 other spellings of a token verify too, each a distinct token to every cache.
-  if (!isCanonicalJws(token)) throw refuse('malformed token');
+  if (!isCanonicalJws(decoded)) throw refuse('malformed token');
   const { header, payload } = decoded;
   const alg = header.alg as string;
   const hmac = checkAlgorithm(alg, config);
@@ -110,6 +113,8 @@ export async function verifyJwt(
     return { undecided: true, reason: `${alg} tokens cannot be verified locally without a shared secret` };
   }
   checkType(header.typ, config.strictTyp);
+  // No extension is understood, so any `crit` makes the token unverifiable (RFC 7515 §4.1.11).
+  if (header.crit !== undefined) throw refuse('token uses an unsupported or critical header');
   const issuer = checkIssuer(payload.iss, config.issuers);
   const kid = typeof header.kid === 'string' ? header.kid : undefined;
 
@@ -121,14 +126,34 @@ export async function verifyJwt(
     if (!lookup.found) return { undecided: true, reason: lookup.reason };
     keys = lookup.keys.map((k) => k.key);
   }
-  await verifySignature(token, alg, keys);
+  await checkSignature(decoded, alg, keys);
   checkClaims(payload, config);
   return { undecided: false, payload, issuer, kid, hmac };
 }
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
 /** True when every part of a compact JWS is base64url in its one canonical spelling. */
-function isCanonicalJws(token: string): boolean {
-  return token.split('.').every((part) => Buffer.from(part, 'base64url').toString('base64url') === part);
+function isCanonicalJws({ signingInput, signature }: DecodedJws): boolean {
+  const dot = signingInput.indexOf('.');
+  return (
+    isCanonicalBase64url(signingInput.slice(0, dot)) &&
+    isCanonicalBase64url(signingInput.slice(dot + 1)) &&
+    isCanonicalBase64url(signature)
+  );
+}
+
+/**
+ * Unpadded base64url whose last character leaves no bits set beyond the data: a length of
+ * 4n+2 characters carries 4 spare bits, 4n+3 two, 4n none, and 4n+1 is not base64 at all.
+ */
+export function isCanonicalBase64url(segment: string): boolean {
+  if (!/^[A-Za-z0-9_-]*$/.test(segment)) return false;
+  const rest = segment.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  const last = BASE64URL.indexOf(segment[segment.length - 1]!);
+  return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
 }
 
 /** `true` for HMAC with a secret, `false` for asymmetric, `'undecided'` for HMAC without. */
@@ -162,36 +187,21 @@ function checkIssuer(iss: unknown, issuers: readonly string[]): string {
   return iss;
 }
 
-async function verifySignature(token: string, alg: string, keys: KeyObject[]): Promise<void> {
-  let lastError: unknown;
+/** Tries each candidate key (several can share a kid, or none is named); one must verify. */
+async function checkSignature(decoded: DecodedJws, alg: string, keys: KeyObject[]): Promise<void> {
+  const signingInput = Buffer.from(decoded.signingInput, 'latin1');
+  const signature = Buffer.from(decoded.signature, 'base64url');
   for (const key of keys) {
+    let valid: boolean;
     try {
-      await compactVerify(token, key, { algorithms: [alg] });
-      return;
+      valid = await verifySignature(alg, key, signingInput, signature);
     } catch (err) {
-      lastError = err;
-      // Only a bad signature is worth trying the next key with the same kid for.
-      if (!(err instanceof joseErrors.JWSSignatureVerificationFailed)) break;
+      if (err instanceof UnusableKeyError) throw refuse("token cannot be verified with the issuer's key", err);
+      throw err;
     }
+    if (valid) return;
   }
-  throw mapJoseError(lastError);
-}
-
-function mapJoseError(err: unknown): OAuthError {
-  if (err instanceof joseErrors.JOSEError) {
-    switch (err.code) {
-      case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
-        return refuse('invalid signature', err);
-      case 'ERR_JOSE_NOT_SUPPORTED':
-        return refuse('token uses an unsupported or critical header', err);
-      case 'ERR_JOSE_ALG_NOT_ALLOWED':
-        return refuse('algorithm not allowed', err);
-      case 'ERR_JWS_INVALID':
-        return refuse('malformed token', err);
-    }
-  }
-  // jose throws TypeError when a key cannot be used with the algorithm (e.g. RSA < 2048 bits).
-  return refuse('token cannot be verified with the issuer\'s key', err);
+  throw refuse('invalid signature');
 }
 
 function checkClaims(payload: Record<string, unknown>, config: GuardConfig): void {

@@ -130,7 +130,7 @@ export class TokenVerifier {
   async #decide(token: string, hash: string, audience: AudienceCheck): Promise<AuthInfo> {
     const decoded = decodeJws(token);
     if (decoded !== undefined) {
-      const result = await verifyJwt(token, decoded, this.config, this.#resolveKeys);
+      const result = await verifyJwt(decoded, this.config, this.#resolveKeys);
       if (result.undecided) return this.#introspect(token, hash, result.reason);
       const auth = toAuthInfo(token, 'jwt', result.issuer, result.payload, this.config.scopeClaims);
       if (this.config.introspection?.introspectJwt) {

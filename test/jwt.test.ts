@@ -3,7 +3,8 @@
  * metadata under /v2, its JWKS at /v2/oauth/jwks, tokens it mints (including hostile ones).
  */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, OAuthError, type Guard } from '../src/index.js';
 import { expectFailure, flavours, get, guardedApp } from './support/guard-app.js';
@@ -136,6 +137,24 @@ describe('hostile tokens', () => {
   it('a signature by a key the JWKS does not have, under a published kid', () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     return refused(as.mintJwt({ key: privateKey, kid: as.keys.current('RS256').kid }), /invalid signature/);
+  });
+  it('a key the JWKS publishes that is too weak to trust: RSA of 1024 bits', async () => {
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const jwks = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: [{ ...weak.publicKey.export({ format: 'jwk' }), kid: 'weak', use: 'sig', alg: 'RS256' }] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (jwks.address() as AddressInfo).port;
+      const weakGuard = newGuard({ jwksUri: `http://127.0.0.1:${port}/jwks` });
+      await expect(weakGuard.verify(as.mintJwt({ key: weak.privateKey, kid: 'weak' }))).rejects.toMatchObject({
+        status: 401,
+        description: "token cannot be verified with the issuer's key",
+      });
+    } finally {
+      jwks.close();
+    }
   });
   it('unknown kid', () => refused(as.mintJwt({ kid: 'no-such-kid' }), /key 'no-such-kid' not found/));
   it('expired', () => refused(as.mintJwt({ expiresIn: -60 }), /token expired 6\d s ago/));
