@@ -103,8 +103,6 @@ export class OAuthError extends Error {
   readonly code: OAuthErrorCode;
   /** Short client-facing reason, safe to send: never contains a token or a secret. */
   readonly description: string;
-  /** Response headers to send: `WWW-Authenticate` for 4xx, `Retry-After` for 503. */
-  readonly headers: Record<string, string>;
   /** Client errors may show their message; 5xx messages stay server-side (http-errors `expose`). */
   readonly expose: boolean;
   /** Challenge params for this error; the guard adds `realm` and `resource_metadata`. */
@@ -115,6 +113,8 @@ export class OAuthError extends Error {
   readonly scheme: AuthScheme | undefined;
   /** @internal Headers sent besides the challenge. */
   readonly extraHeaders: Readonly<Record<string, string>> | undefined;
+  #context: ChallengeContext = {};
+  #headers: Record<string, string> | undefined;
 
   constructor(init: OAuthErrorInit) {
     const description = sanitizeDescription(init.description);
@@ -131,44 +131,61 @@ export class OAuthError extends Error {
       init.code === 'missing_token'
         ? { ...init.challenge }
         : { error: init.code, error_description: description, ...init.challenge };
-    this.headers = {};
-    this.withContext({});
   }
 
   /**
-   * Renders `headers` for this API's realm and metadata URL. The guard calls it once per
-   * error; it is idempotent.
+   * Response headers to send: `WWW-Authenticate` for 4xx, `Retry-After` for 503. Rendered
+   * on first read for the context last given to `withContext`, since an error can pass
+   * through several layers, each adding to the context, before anyone answers with it.
+   */
+  get headers(): Record<string, string> {
+    return (this.#headers ??= renderHeaders(this, this.#context));
+  }
+
+  /**
+   * Sets this API's realm, metadata URL and schemes for `headers`. The guard calls it on
+   * the way out; the last call wins.
    * @internal
    */
   withContext(context: ChallengeContext): this {
     const description = context.describe?.(this);
     if (description !== undefined && description !== this.description) {
-      return redescribe(this, description).withContext({ ...context, describe: undefined });
+      return redescribe(this, description).withContext({ ...context, describe: undefined }) as this;
     }
-    const headers = this.headers as Record<string, string>;
-    for (const key of Object.keys(headers)) delete headers[key];
-    if (this.status === 401 || this.status === 403 || this.status === 400) {
-      const accepted = context.schemes ?? ['Bearer'];
-      const own = this.scheme ?? context.scheme ?? accepted[0] ?? 'Bearer';
-      // RFC 9449 §7.1: a 401 names every accepted scheme, Bearer first; 400/403 answer the one used.
-      const schemes = this.status === 401 ? (['Bearer', 'DPoP'] as const).filter((s) => s === own || accepted.includes(s)) : [own];
-      headers['WWW-Authenticate'] = schemes
-        .map((scheme) =>
-          renderChallenge(scheme, {
-            ...(scheme === own ? this.challenge : {}),
-            algs: scheme === 'DPoP' ? context.dpopAlgs : undefined,
-            realm: context.realm,
-            resource_metadata: context.resourceMetadata,
-          }),
-        )
-        .join(', ');
-    }
-    if (this.extraHeaders !== undefined) Object.assign(headers, this.extraHeaders);
-    if (this.status === 503) {
-      headers['Retry-After'] = String(Math.max(1, Math.ceil(this.retryAfter ?? 1)));
-    }
+    this.#context = context;
+    this.#headers = undefined;
     return this;
   }
+
+  /** Every field, `headers` included, for `JSON.stringify` and structured loggers. */
+  toJSON(): Record<string, unknown> {
+    return { ...(this as object), message: this.message, headers: this.headers };
+  }
+}
+
+function renderHeaders(err: OAuthError, context: ChallengeContext): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (err.status === 401 || err.status === 403 || err.status === 400) {
+    const accepted = context.schemes ?? ['Bearer'];
+    const own = err.scheme ?? context.scheme ?? accepted[0] ?? 'Bearer';
+    // RFC 9449 §7.1: a 401 names every accepted scheme, Bearer first; 400/403 answer the one used.
+    const schemes = err.status === 401 ? (['Bearer', 'DPoP'] as const).filter((s) => s === own || accepted.includes(s)) : [own];
+    headers['WWW-Authenticate'] = schemes
+      .map((scheme) =>
+        renderChallenge(scheme, {
+          ...(scheme === own ? err.challenge : {}),
+          algs: scheme === 'DPoP' ? context.dpopAlgs : undefined,
+          realm: context.realm,
+          resource_metadata: context.resourceMetadata,
+        }),
+      )
+      .join(', ');
+  }
+  if (err.extraHeaders !== undefined) Object.assign(headers, err.extraHeaders);
+  if (err.status === 503) {
+    headers['Retry-After'] = String(Math.max(1, Math.ceil(err.retryAfter ?? 1)));
+  }
+  return headers;
 }
 
 /**
@@ -176,18 +193,20 @@ export class OAuthError extends Error {
  * `description` instead; `err`, with the full description, becomes its `cause`. A copy, not
  * an edit: one error instance can be shared by several requests (a cached fetch failure).
  */
-function redescribe<E extends OAuthError>(err: E, description: string): E {
-  const clean = sanitizeDescription(description);
-  const copy = Object.assign(Object.create(Object.getPrototypeOf(err) as object) as E, err);
-  const writable = copy as { description: string; challenge: ChallengeParams; headers: Record<string, string> };
-  writable.description = clean;
-  writable.challenge = 'error_description' in err.challenge ? { ...err.challenge, error_description: clean } : { ...err.challenge };
-  writable.headers = {};
-  Object.defineProperties(copy, {
-    message: { value: clean, writable: true, configurable: true },
-    cause: { value: err, writable: true, configurable: true },
-    stack: { value: [`${err.name}: ${clean}`, ...(err.stack ?? '').split('\n').slice(1)].join('\n'), writable: true, configurable: true },
+function redescribe(err: OAuthError, description: string): OAuthError {
+  const { error: _error, error_description: _description, ...challenge } = err.challenge;
+  const copy = new OAuthError({
+    status: err.status,
+    code: err.code,
+    description,
+    challenge,
+    retryAfter: err.retryAfter,
+    cause: err,
+    scheme: err.scheme,
+    headers: err.extraHeaders,
   });
+  // Where the original was thrown is what a log reader needs.
+  copy.stack = [`${copy.name}: ${copy.description}`, ...(err.stack ?? '').split('\n').slice(1)].join('\n');
   return copy;
 }
 

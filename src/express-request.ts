@@ -1,6 +1,6 @@
 /**
- * The Express side of sender constraints: the plain request facts `sender.ts` checks, read
- * from `req`. The URL a DPoP proof's `htu` must name is the request's own, as the client
+ * The Express side of the framework-free checks: the token source `token.ts` reads, and the
+ * plain request facts `sender.ts` checks, read from `req`. The URL a DPoP proof's `htu` must name is the request's own, as the client
  * addressed it: `publicBaseUrl` plus the path when that option is set, else the protocol and
  * host Express reports, honouring its `trust proxy` setting. The client certificate is the TLS
  * connection's, or the one a trusted proxy forwards in `clientCertificateHeader`.
@@ -10,8 +10,41 @@ import type { Request } from 'express';
 import { parseForwardedCertificate } from './mtls.js';
 import type { SenderConfig } from './sender-options.js';
 import type { SenderRequest } from './sender.js';
+import type { TokenSource } from './token.js';
 
 type TrustProxy = (address: string | undefined, hop: number) => boolean;
+
+/**
+ * Where `req` may carry a token, for `extractCredentials`. `query` is read only when the
+ * guard looks there: Express 5 parses the query string on every read of `req.query`.
+ */
+export function tokenSourceOf(req: Request): TokenSource {
+  return {
+    headers: { authorization: authorizationOf(req), 'content-type': req.headers['content-type'] },
+    method: req.method,
+    get query() {
+      return req.query;
+    },
+    body: req.body,
+  };
+}
+
+/**
+ * The `Authorization` header, or every value when the client sent it more than once (Node
+ * keeps only the first in `req.headers`; RFC 6750 must refuse the request). Counting in
+ * `rawHeaders` spares building `headersDistinct` for every request.
+ */
+function authorizationOf(req: Request): string | readonly string[] | undefined {
+  const value = req.headers.authorization;
+  if (value === undefined) return undefined;
+  const raw = req.rawHeaders ?? [];
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
+  }
+  return count > 1 ? (req.headersDistinct?.authorization ?? value) : value;
+}
 
 /** The facts of `req` for `authenticateSender`; each is read only when a check needs it. */
 export function senderRequestOf(req: Request, config: SenderConfig): SenderRequest {

@@ -12,7 +12,7 @@ import type { ResourceRegistry } from './resources.js';
 import { buildMetadata } from './metadata.js';
 import { hasAllScopes, hasAnyScope } from './scopes.js';
 import { publishAccepted, publishDenied, publishRejected } from './token-events.js';
-import { senderRequestOf } from './express-request.js';
+import { senderRequestOf, tokenSourceOf } from './express-request.js';
 import { authenticateSender, isPlainBearer, routeSchemeError, withSenderChallenge } from './sender.js';
 import { toDpopMode, type DpopMode } from './sender-options.js';
 import { extractCredentials, type Credentials } from './token.js';
@@ -105,7 +105,7 @@ export function authenticateRequest(
   let credentials: Credentials | undefined;
   try {
     credentials = extractCredentials(
-      { headers: { ...req.headers, authorization: req.headersDistinct?.authorization ?? req.headers.authorization }, method: req.method, query: req.query, body: req.body },
+      tokenSourceOf(req),
       verifier.config.tokenLocations,
       dpop !== 'disabled',
     );
@@ -122,18 +122,21 @@ export function authenticateRequest(
   }
   const { token, scheme } = credentials;
   const hash = verifier.hash(token);
-  let cached: AuthInfo | undefined;
-  try {
-    cached = verifier.cached(hash, route.audience);
-  } catch (err) {
-    done(err instanceof OAuthError ? err.withContext(challenge(scheme)) : err);
-    return;
-  }
-  if (cached !== undefined && isPlainBearer(cached, scheme, dpop)) {
-    publishAccepted(cached, start, true);
-    req.auth = cached;
-    done();
-    return;
+  if (scheme === 'Bearer' && dpop !== 'required') {
+    // The hot path: a token decided before (accepted or refused) is answered without a promise.
+    let known: AuthInfo | undefined;
+    try {
+      known = verifier.decided(token, hash, route.audience);
+    } catch (err) {
+      done(err instanceof OAuthError ? err.withContext(challenge(scheme)) : err);
+      return;
+    }
+    if (known !== undefined && isPlainBearer(known, scheme, dpop)) {
+      publishAccepted(known, start, true);
+      req.auth = known;
+      done();
+      return;
+    }
   }
   // DPoP and certificate-bound tokens: the proof and certificate are checked on every request, cache hit or not.
   authenticateSender(verifier, credentials, () => senderRequestOf(req, verifier.config.sender), dpop, hash, route.audience).then(

@@ -36,6 +36,15 @@ export interface IntrospectionResponse {
   [field: string]: unknown;
 }
 
+/** One cached answer, and the `AuthInfo` made from it once (cache hits share it). */
+interface CachedAnswer {
+  response: IntrospectionResponse;
+  auth?: AuthInfo;
+}
+
+/** Bytes counted for a cached answer beyond its JSON and key: the objects around them. */
+const ANSWER_OVERHEAD = 512;
+
 /** Keys of introspection results in a shared store: `introspection:<sha256 of the token>`. */
 const STORE_PREFIX = 'introspection:';
 
@@ -48,7 +57,7 @@ export interface IntrospectionState {
 }
 
 export class Introspector {
-  readonly #cache: LRUCache<string, IntrospectionResponse>;
+  readonly #cache: LRUCache<string, CachedAnswer>;
   readonly #inFlight = new Map<string, Promise<IntrospectionResponse>>();
   readonly #backoff: Backoff;
   #calls = 0;
@@ -63,10 +72,11 @@ export class Introspector {
     private readonly options: IntrospectionConfig,
     private readonly resolveEndpoint: () => Promise<string | undefined>,
   ) {
-    this.#cache = new LRUCache({
+    this.#cache = new LRUCache<string, CachedAnswer>({
       max: options.cacheMaxEntries,
       maxSize: options.cacheMaxBytes,
-      sizeCalculation: (response, key) => (JSON.stringify(response).length + key.length) * 2,
+      // The answer's JSON, and the token its AuthInfo keeps, at two bytes a character at most.
+      sizeCalculation: (answer, key) => (JSON.stringify(answer.response).length + key.length) * 2 + ANSWER_OVERHEAD,
     });
     this.#backoff = new Backoff(config.cooldown);
   }
@@ -86,11 +96,8 @@ export class Introspector {
    * `undefined` when no introspection endpoint is known (introspection is off).
    */
   async introspect(token: string, hash: string): Promise<AuthInfo | undefined> {
-    const cached = this.#cache.get(hash);
-    if (cached !== undefined) {
-      publishIntrospection('cache-hit', undefined, cached.active);
-      return this.#decide(token, cached);
-    }
+    const cached = this.cached(token, hash);
+    if (cached !== undefined) return cached;
     let pending = this.#inFlight.get(hash);
     if (pending === undefined) {
       const endpoint = await this.resolveEndpoint();
@@ -101,7 +108,18 @@ export class Introspector {
     } else {
       publishIntrospection('joined', undefined, undefined);
     }
-    return this.#decide(token, await pending);
+    return this.#decide(token, hash, await pending);
+  }
+
+  /**
+   * The decision from the cache, without a promise: `undefined` on a miss, the `AuthInfo`
+   * for an active answer, a thrown `OAuthError` for an answer that refuses the token.
+   */
+  cached(token: string, hash: string): AuthInfo | undefined {
+    const answer = this.#cache.get(hash);
+    if (answer === undefined) return undefined;
+    publishIntrospection('cache-hit', undefined, answer.response.active);
+    return this.#decideAnswer(token, answer);
   }
 
   #start(token: string, hash: string, endpoint: string): Promise<IntrospectionResponse> {
@@ -113,7 +131,7 @@ export class Introspector {
     const pending = this.#fromStore(hash).then((shared) => {
       if (shared === undefined) return observeCall(endpoint, () => this.#callServer(token, hash, endpoint));
       publishIntrospection('cache-hit', undefined, shared.active);
-      this.#cache.set(hash, shared, { ttl: this.#ttl(shared) });
+      this.#cache.set(hash, { response: shared }, { ttl: this.#ttl(shared) });
       return shared;
     });
     const shared = pending.finally(() => this.#inFlight.delete(hash));
@@ -140,7 +158,7 @@ export class Introspector {
         this.#backoff.success();
         this.#lastError = undefined;
         const ttl = this.#ttl(response);
-        this.#cache.set(hash, response, { ttl });
+        this.#cache.set(hash, { response }, { ttl });
         this.#toStore(hash, response, ttl);
         return response;
       },
@@ -255,8 +273,15 @@ export class Introspector {
     return { headers, body: new URLSearchParams(fields).toString() };
   }
 
+  /** `response` for `token`, through the cached answer when there is one, so hits share its AuthInfo. */
+  #decide(token: string, hash: string, response: IntrospectionResponse): AuthInfo {
+    const answer = this.#cache.peek(hash);
+    return this.#decideAnswer(token, answer?.response === response ? answer : { response });
+  }
+
   /** RFC 7662 §4: an active answer is still checked against this API's expectations. */
-  #decide(token: string, response: IntrospectionResponse): AuthInfo {
+  #decideAnswer(token: string, answer: CachedAnswer): AuthInfo {
+    const { response } = answer;
     if (!response.active) throw invalidToken('token is not active');
     const now = Date.now() / 1000;
     const tolerance = this.config.clockTolerance;
@@ -280,7 +305,7 @@ export class Introspector {
     if (typeof response.token_type === 'string' && /refresh/i.test(response.token_type)) {
       throw invalidToken('refresh tokens are not access tokens');
     }
-    return toAuthInfo(token, 'opaque', response.iss ?? this.config.issuers[0]!, response, this.config.scopeClaims);
+    return (answer.auth ??= toAuthInfo(token, 'opaque', response.iss ?? this.config.issuers[0]!, response, this.config.scopeClaims));
   }
 
   #ttl(response: IntrospectionResponse): number {

@@ -6,7 +6,7 @@
  * introspection when it is on, else 401. A JWE and anything else is opaque: introspection
  * or 401. Every error leaving `verify` carries this API's challenge headers.
  */
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { checkAudience, exactAudience, type AudienceCheck } from './audience.js';
 import { toAuthInfo, type AuthInfo } from './auth-info.js';
 import { createMetadataCache, type AuthorizationServerMetadata } from './discovery.js';
@@ -83,23 +83,25 @@ export class TokenVerifier {
 
   /** SHA-256 of the token, base64url: the only form in which tokens become cache keys. */
   hash(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    return digest('sha256', token, 'base64url');
   }
 
   /**
-   * A cached decision, without a promise: the hot path. The cache holds verified tokens
-   * whatever their audience, so the hit is checked against `audience` here; a mismatch
-   * throws `invalid_token` with this guard's challenge.
+   * The decision for a token when one is at hand without a promise: the hot path. A
+   * remembered refusal throws; a verified JWT or a cached introspection answer is checked
+   * against `audience` (cached decisions hold for every audience) and returned; `undefined`
+   * means "call {@link verify}". Refusals are reported and carry this guard's challenge.
    */
-  cached(hash: string, audience: AudienceCheck = this.audience): AuthInfo | undefined {
-    const auth = this.tokenCache?.get(hash);
-    if (auth === undefined) return undefined;
+  decided(token: string, hash: string, audience: AudienceCheck = this.audience): AuthInfo | undefined {
+    const start = performance.now();
     try {
-      checkAudience(auth, audience);
+      const auth = this.#known(token, hash);
+      if (auth !== undefined) checkAudience(auth, audience);
+      return auth;
     } catch (err) {
+      publishRejected(err, token, this.config.issuers, start);
       throw err instanceof OAuthError ? err.withContext(this.challenge) : err;
     }
-    return auth;
   }
 
   /**
@@ -113,18 +115,24 @@ export class TokenVerifier {
       if (typeof token !== 'string' || token.length === 0) throw invalidToken('empty token');
       if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('token too large');
       key = hash ?? this.hash(token);
-      const refused = this.refusals?.get(key);
-      if (refused !== undefined) throw invalidToken(refused);
-      const hit = this.tokenCache?.get(key);
-      const auth = hit ?? (await this.#decide(token, key, audience));
+      const known = this.#known(token, key);
+      const auth = known ?? (await this.#decide(token, key, audience));
       checkAudience(auth, audience);
-      publishAccepted(auth, start, hit !== undefined);
+      publishAccepted(auth, start, known !== undefined);
       return auth;
     } catch (err) {
       if (key !== undefined && isPermanentRefusal(err)) this.refusals?.set(key, err.description);
       publishRejected(err, token, this.config.issuers, start);
       throw err instanceof OAuthError ? err.withContext(this.challenge) : err;
     }
+  }
+
+  /** What the caches already say about a token: a refusal (thrown), a decision, or nothing. */
+  #known(token: string, hash: string): AuthInfo | undefined {
+    const refused = this.refusals?.get(hash);
+    if (refused !== undefined) throw invalidToken(refused);
+    // With `introspectJwt`, a JWT's signature is checked on every call before its introspection.
+    return this.tokenCache?.get(hash) ?? (this.config.introspection?.introspectJwt ? undefined : this.introspector?.cached(token, hash));
   }
 
   async #decide(token: string, hash: string, audience: AudienceCheck): Promise<AuthInfo> {

@@ -220,6 +220,46 @@ describe('JWKS', () => {
 describe('introspection', () => {
   const introspection = { clientId: 'resource-server', clientSecret };
 
+  it.each(flavours)('over Express ($name): answers from the caches are reported like first decisions', async (flavour) => {
+    const guard = guardFor({ introspection });
+    const app = flavour.create();
+    app.get('/billing', guard.authenticate({ audience: 'https://billing.example.com' }), (req, res) => res.json(req.auth));
+    app.get('/api', guard.authenticate(), (req, res) => res.json(req.auth));
+    const token = mint();
+    const forged = `${mint().slice(0, -4)}AAAA`;
+    const opaque = mintOpaque();
+    for (let i = 0; i < 2; i++) {
+      await get(app, '/api', forged).expect(401);
+      await get(app, '/api', token).expect(200);
+      await get(app, '/billing', token).expect(401); // cached for every audience, refused for this one
+      await get(app, '/api', opaque).expect(200);
+    }
+    const rejected = events.of('resource-guard:token:rejected');
+    expect(rejected.map((e) => [e.reason, e.tokenType])).toEqual([
+      ['signature', 'jwt'],
+      ['audience', 'jwt'],
+      ['signature', 'jwt'],
+      ['audience', 'jwt'],
+    ]);
+    expect(events.of('resource-guard:token:accepted').map((e) => [e.tokenType, e.cached])).toEqual([
+      ['jwt', false],
+      ['opaque', false],
+      ['jwt', true],
+      ['opaque', true],
+    ]);
+    expect(events.of('resource-guard:introspection').map((e) => e.outcome)).toEqual(['ok', 'cache-hit']);
+    expect(as.count('introspection')).toBe(1);
+  });
+
+  it('a warm opaque token: every hit shares one frozen AuthInfo', async () => {
+    const guard = guardFor({ introspection });
+    const token = mintOpaque();
+    const first = await guard.verify(token);
+    expect(await guard.verify(token)).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.claims)).toBe(true);
+    expect(as.count('introspection')).toBe(1);
+  });
+
   it('miss (one call for concurrent requests, the rest joined), then cache hits', async () => {
     const guard = guardFor({ introspection });
     const token = mintOpaque();

@@ -77,4 +77,33 @@ describe('OAuthError', () => {
     const err = invalidToken('x').withContext(context).withContext(context);
     expect(Object.keys(err.headers)).toEqual(['WWW-Authenticate']);
   });
+
+  it('headers follow the last context given, also after they were read once', () => {
+    const err = invalidToken('x');
+    expect(parseChallenge(err.headers['WWW-Authenticate']).params).toEqual({ error: 'invalid_token', error_description: 'x' });
+    err.withContext(context);
+    expect(parseChallenge(err.headers['WWW-Authenticate']).params.realm).toBe(context.realm);
+    err.withContext({ realm: 'other' });
+    expect(parseChallenge(err.headers['WWW-Authenticate']).params).toEqual({ error: 'invalid_token', error_description: 'x', realm: 'other' });
+  });
+
+  it('JSON.stringify keeps every field a log needs, headers included, and no cause', () => {
+    const err = invalidToken('expired', new Error('inner detail')).withContext(context);
+    const json = JSON.parse(JSON.stringify(err)) as Record<string, unknown>;
+    expect(json).toMatchObject({ name: 'OAuthError', status: 401, statusCode: 401, code: 'invalid_token', description: 'expired', message: 'expired', expose: true });
+    expect(json.headers).toEqual(err.headers);
+    expect(JSON.stringify(json)).not.toContain('inner detail');
+  });
+
+  it('a minimal description (errorDetail) is a copy that keeps the original as cause and its stack frames', () => {
+    const original = invalidToken('token expired 12 s ago');
+    const minimal = original.withContext({ ...context, describe: () => 'invalid token' });
+    expect(minimal).not.toBe(original);
+    expect(minimal).toBeInstanceOf(OAuthError);
+    expect(minimal.cause).toBe(original);
+    expect(parseChallenge(minimal.headers['WWW-Authenticate']).params).toMatchObject({ error_description: 'invalid token', realm: context.realm });
+    expect(minimal.stack!.split('\n')[0]).toBe('OAuthError: invalid token');
+    expect(minimal.stack!.split('\n').slice(1)).toEqual(original.stack!.split('\n').slice(1));
+    expect(original.description).toBe('token expired 12 s ago');
+  });
 });
