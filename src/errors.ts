@@ -79,6 +79,9 @@ export interface OAuthErrorInit {
 
 const DESCRIPTION_LIMIT = 200;
 
+/** False where intrinsics are frozen (SES lockdown): then every error keeps its stack. */
+const STACK_LIMIT_WRITABLE = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')?.writable === true;
+
 /**
  * A failed authentication or authorization, ready to be answered.
  *
@@ -118,7 +121,14 @@ export class OAuthError extends Error {
 
   constructor(init: OAuthErrorInit) {
     const description = sanitizeDescription(init.description);
+    // A refused request is an outcome, not a bug: where in the guard it was decided tells a
+    // reader nothing, and capturing it cost more than the rest of a refusal. `cause` keeps
+    // the stack of whatever failed underneath; 5xx errors keep their own.
+    const limit = Error.stackTraceLimit;
+    const silent = init.status < 500 && STACK_LIMIT_WRITABLE;
+    if (silent) Error.stackTraceLimit = 0;
     super(description, init.cause === undefined ? undefined : { cause: init.cause });
+    if (silent) Error.stackTraceLimit = limit;
     this.status = init.status;
     this.statusCode = init.status;
     this.code = init.code;
@@ -205,8 +215,15 @@ function redescribe(err: OAuthError, description: string): OAuthError {
     scheme: err.scheme,
     headers: err.extraHeaders,
   });
-  // Where the original was thrown is what a log reader needs.
-  copy.stack = [`${copy.name}: ${copy.description}`, ...(err.stack ?? '').split('\n').slice(1)].join('\n');
+  // Where the original was thrown is what a log reader needs; formatted only if read.
+  let stack: string | undefined;
+  Object.defineProperty(copy, 'stack', {
+    get: () => (stack ??= [`${copy.name}: ${copy.description}`, ...(err.stack ?? '').split('\n').slice(1)].join('\n')),
+    set: (value: string) => {
+      stack = value;
+    },
+    configurable: true,
+  });
   return copy;
 }
 

@@ -52,15 +52,21 @@ export interface SenderResult {
  * over a route's challenge context.
  */
 export function senderChallenge(config: SenderConfig, mode: DpopMode = config.dpop): Pick<ChallengeContext, 'schemes' | 'dpopAlgs'> {
-  switch (mode) {
-    case 'disabled':
-      return { schemes: ['Bearer'], dpopAlgs: undefined };
-    case 'required':
-      return { schemes: ['DPoP'], dpopAlgs: config.dpopAlgorithms.join(' ') };
-    default:
-      return { schemes: ['Bearer', 'DPoP'], dpopAlgs: config.dpopAlgorithms.join(' ') };
+  // Every refusal renders with one of these; built once per guard and mode.
+  let byMode = SENDER_CHALLENGES.get(config);
+  if (byMode === undefined) {
+    const dpopAlgs = config.dpopAlgorithms.join(' ');
+    byMode = {
+      disabled: Object.freeze({ schemes: Object.freeze(['Bearer'] as const), dpopAlgs: undefined }),
+      required: Object.freeze({ schemes: Object.freeze(['DPoP'] as const), dpopAlgs }),
+      allowed: Object.freeze({ schemes: Object.freeze(['Bearer', 'DPoP'] as const), dpopAlgs }),
+    };
+    SENDER_CHALLENGES.set(config, byMode);
   }
+  return byMode[mode];
 }
+
+const SENDER_CHALLENGES = new WeakMap<SenderConfig, Record<DpopMode, Pick<ChallengeContext, 'schemes' | 'dpopAlgs'>>>();
 
 /**
  * `challenge` (a route's) with the schemes of `mode` and, when known, the scheme the request

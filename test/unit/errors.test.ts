@@ -106,4 +106,13 @@ describe('OAuthError', () => {
     expect(minimal.stack!.split('\n').slice(1)).toEqual(original.stack!.split('\n').slice(1));
     expect(original.description).toBe('token expired 12 s ago');
   });
+
+  it('client errors carry no stack frames (outcomes, not bugs); server errors and causes keep theirs', () => {
+    const limit = Error.stackTraceLimit;
+    const refused = invalidToken('invalid signature', new Error('underneath'));
+    expect(refused.stack).toBe('OAuthError: invalid signature');
+    expect((refused.cause as Error).stack).toMatch(/\n\s+at /);
+    expect(temporarilyUnavailable('down', 1).stack).toMatch(/\n\s+at /);
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
 });
