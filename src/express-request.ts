@@ -19,31 +19,39 @@ type TrustProxy = (address: string | undefined, hop: number) => boolean;
  * guard looks there: Express 5 parses the query string on every read of `req.query`.
  */
 export function tokenSourceOf(req: Request): TokenSource {
-  return {
-    headers: { authorization: authorizationOf(req), 'content-type': req.headers['content-type'] },
-    method: req.method,
-    get query() {
-      return req.query;
-    },
-    body: req.body,
-  };
+  return new RequestTokenSource(req);
+}
+
+class RequestTokenSource implements TokenSource {
+  readonly headers: TokenSource['headers'];
+  readonly method: string;
+  readonly body: unknown;
+
+  constructor(private readonly req: Request) {
+    this.headers = repeatsAuthorization(req) ? { ...req.headers, authorization: req.headersDistinct?.authorization } : req.headers;
+    this.method = req.method;
+    this.body = req.body;
+  }
+
+  get query(): unknown {
+    return this.req.query;
+  }
 }
 
 /**
- * The `Authorization` header, or every value when the client sent it more than once (Node
- * keeps only the first in `req.headers`; RFC 6750 must refuse the request). Counting in
- * `rawHeaders` spares building `headersDistinct` for every request.
+ * Whether the client sent `Authorization` more than once: Node keeps only the first in
+ * `req.headers`, and RFC 6750 must refuse the request. Counting in `rawHeaders` spares
+ * building `headersDistinct` for every request.
  */
-function authorizationOf(req: Request): string | readonly string[] | undefined {
-  const value = req.headers.authorization;
-  if (value === undefined) return undefined;
-  const raw = req.rawHeaders ?? [];
+function repeatsAuthorization(req: Request): boolean {
+  const raw = req.rawHeaders;
+  if (raw === undefined || req.headers.authorization === undefined) return false;
   let count = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
+    if (name.length === 13 && name.toLowerCase() === 'authorization' && ++count > 1) return true;
   }
-  return count > 1 ? (req.headersDistinct?.authorization ?? value) : value;
+  return false;
 }
 
 /** The facts of `req` for `authenticateSender`; each is read only when a check needs it. */

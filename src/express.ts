@@ -101,7 +101,6 @@ export function authenticateRequest(
 ): void {
   const route = routeOf(req, verifier);
   const start = performance.now();
-  const challenge = (scheme?: Credentials['scheme']) => withSenderChallenge(route.challenge, verifier.config.sender, dpop, scheme);
   let credentials: Credentials | undefined;
   try {
     credentials = extractCredentials(
@@ -111,13 +110,13 @@ export function authenticateRequest(
     );
   } catch (err) {
     publishRejected(err, undefined, verifier.config.issuers, start);
-    done(err instanceof OAuthError ? err.withContext(challenge()) : err);
+    done(err instanceof OAuthError ? err.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop)) : err);
     return;
   }
   if (credentials === undefined) {
     const missing = optional ? undefined : missingToken();
     if (missing !== undefined) publishRejected(missing, undefined, verifier.config.issuers, start);
-    done(missing?.withContext(challenge()));
+    done(missing?.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop)));
     return;
   }
   const { token, scheme } = credentials;
@@ -128,7 +127,7 @@ export function authenticateRequest(
     try {
       known = verifier.decided(token, hash, route.audience);
     } catch (err) {
-      done(err instanceof OAuthError ? err.withContext(challenge(scheme)) : err);
+      done(err instanceof OAuthError ? err.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop, scheme)) : err);
       return;
     }
     if (known !== undefined && isPlainBearer(known, scheme, dpop)) {
@@ -145,7 +144,7 @@ export function authenticateRequest(
       req.auth = auth;
       done();
     },
-    (err: unknown) => done(err instanceof OAuthError ? err.withContext(challenge(scheme)) : err),
+    (err: unknown) => done(err instanceof OAuthError ? err.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop, scheme)) : err),
   );
 }
 

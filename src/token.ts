@@ -54,12 +54,12 @@ export function extractCredentials(
   locations: ReadonlySet<TokenLocation>,
   acceptDpop: boolean,
 ): Credentials | undefined {
-  const found: Credentials[] = [];
-  if (locations.has('header')) pushDefined(found, fromHeader(source.headers.authorization, acceptDpop));
-  if (locations.has('body')) pushDefined(found, bearer(fromBody(source)));
-  if (locations.has('query')) pushDefined(found, bearer(fromQuery(source.query)));
-  if (found.length > 1) throw invalidRequest('token sent in more than one way');
-  return found[0];
+  const header = locations.has('header') ? fromHeader(source.headers.authorization, acceptDpop) : undefined;
+  const body = locations.has('body') ? fromBody(source) : undefined;
+  const query = locations.has('query') ? fromQuery(source.query) : undefined;
+  const found = (header === undefined ? 0 : 1) + (body === undefined ? 0 : 1) + (query === undefined ? 0 : 1);
+  if (found > 1) throw invalidRequest('token sent in more than one way');
+  return header ?? bearer(body ?? query);
 }
 
 function fromHeader(value: string | readonly string[] | undefined, acceptDpop: boolean): Credentials | undefined {
@@ -105,8 +105,4 @@ function singleValue(value: unknown, where: string): string {
   if (value.length > MAX_AUTHORIZATION_LENGTH) throw invalidRequest(`access_token in the ${where} too large`);
   if (value === '' || !B64TOKEN.test(value)) throw invalidRequest(`malformed access_token in the ${where}`);
   return value;
-}
-
-function pushDefined<T>(list: T[], value: T | undefined): void {
-  if (value !== undefined) list.push(value);
 }
