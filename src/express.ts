@@ -5,7 +5,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuthInfo } from './auth-info.js';
-import { checkAudience } from './audience.js';
+import { checkAudience, type AudienceCheck } from './audience.js';
 import { insufficientScope, missingToken, OAuthError } from './errors.js';
 import { compileRouteAudience, requestOrigin, routeOf } from './express-route.js';
 import type { ResourceRegistry } from './resources.js';
@@ -121,13 +121,15 @@ export function authenticateRequest(
   }
   const { token, scheme } = credentials;
   const hash = verifier.hash(token);
+  const fail = (err: unknown) =>
+    done(err instanceof OAuthError ? err.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop, scheme)) : err);
   if (scheme === 'Bearer' && dpop !== 'required') {
     // The hot path: a token decided before (accepted or refused) is answered without a promise.
     let known: AuthInfo | undefined;
     try {
       known = verifier.decided(token, hash, route.audience);
     } catch (err) {
-      done(err instanceof OAuthError ? err.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop, scheme)) : err);
+      fail(err);
       return;
     }
     if (known !== undefined && isPlainBearer(known, scheme, dpop)) {
@@ -136,16 +138,35 @@ export function authenticateRequest(
       done();
       return;
     }
+    if (known === undefined) {
+      // First sight of a bearer token: only a `cnf` in it needs the sender checks below.
+      verifier.verify(token, hash, route.audience).then((auth) => {
+        if (!isPlainBearer(auth, scheme, dpop)) return authenticateBound(verifier, req, credentials, dpop, hash, route.audience, done, fail);
+        req.auth = auth;
+        done();
+      }, fail);
+      return;
+    }
   }
-  // DPoP and certificate-bound tokens: the proof and certificate are checked on every request, cache hit or not.
-  authenticateSender(verifier, credentials, () => senderRequestOf(req, verifier.config.sender), dpop, hash, route.audience).then(
-    ({ auth, nonce }) => {
-      if (nonce !== undefined) req.res?.setHeader('DPoP-Nonce', nonce);
-      req.auth = auth;
-      done();
-    },
-    (err: unknown) => done(err instanceof OAuthError ? err.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop, scheme)) : err),
-  );
+  authenticateBound(verifier, req, credentials, dpop, hash, route.audience, done, fail);
+}
+
+/** DPoP and certificate-bound tokens: the proof and certificate are checked on every request, cache hit or not. */
+function authenticateBound(
+  verifier: TokenVerifier,
+  req: Request,
+  credentials: Credentials,
+  dpop: DpopMode,
+  hash: string,
+  audience: AudienceCheck,
+  done: (err?: unknown) => void,
+  fail: (err: unknown) => void,
+): void {
+  authenticateSender(verifier, credentials, () => senderRequestOf(req, verifier.config.sender), dpop, hash, audience).then(({ auth, nonce }) => {
+    if (nonce !== undefined) req.res?.setHeader('DPoP-Nonce', nonce);
+    req.auth = auth;
+    done();
+  }, fail);
 }
 
 /** `guard.authenticate()`. */
