@@ -108,11 +108,12 @@ describe.each(flavours)('telnyxWebhook on $name', (flavour) => {
     expect(res.body.description).toMatch(/too old/);
   });
 
-  it('refuses a delivery 301 s ahead as from the future', async () => {
+  it('refuses a delivery 302 s ahead as from the future', async () => {
     const body = telnyxEvent();
+    // 302, not 301: the clock may tick into the next second before the check, shrinking the lead.
     const res = await request(app())
       .post(PATH)
-      .set(telnyxHeaders(pair.privateKey, body, nowSeconds() + 301))
+      .set(telnyxHeaders(pair.privateKey, body, nowSeconds() + 302))
       .send(body);
     expect([res.status, res.body.code]).toEqual([401, 'timestamp_in_future']);
     expect(res.body.description).toMatch(/from the future/);
