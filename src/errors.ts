@@ -215,6 +215,8 @@ function redescribe(err: OAuthError, description: string): OAuthError {
     scheme: err.scheme,
     headers: err.extraHeaders,
   });
+  // Client errors carry no frames to keep (see the constructor).
+  if (err.status < 500 && STACK_LIMIT_WRITABLE) return copy;
   // Where the original was thrown is what a log reader needs; formatted only if read.
   let stack: string | undefined;
   Object.defineProperty(copy, 'stack', {

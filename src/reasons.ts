@@ -75,7 +75,7 @@ const MINIMAL_PHRASES: Readonly<Partial<Record<OAuthErrorCode | (string & {}), s
 
 /** The fixed phrase a client gets for `err` under `errorDetail: 'minimal'`. */
 export function minimalDescription(err: OAuthError): string {
-  if (err.code === 'invalid_token' && reasonOf(err) === 'expired') return 'token expired';
+  if (err.code === 'invalid_token' && /^token expired/.test(fullDescriptionOf(err))) return 'token expired';
   return MINIMAL_PHRASES[err.code] ?? 'request refused';
 }
 

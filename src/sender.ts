@@ -78,8 +78,17 @@ export function withSenderChallenge(
   mode: DpopMode,
   scheme?: AuthScheme,
 ): ChallengeContext {
-  return { ...challenge, ...senderChallenge(config, mode), scheme };
+  // Each refusal needs one; a route's challenge (one guard's, living as long as the route) gets each built once.
+  let variants = ROUTE_CHALLENGES.get(challenge);
+  if (variants === undefined) ROUTE_CHALLENGES.set(challenge, (variants = new Map()));
+  const key = `${mode} ${scheme ?? ''}`;
+  let context = variants.get(key);
+  if (context === undefined) variants.set(key, (context = Object.freeze({ ...challenge, ...senderChallenge(config, mode), scheme })));
+  return context;
 }
+
+/** At most 3 modes × 3 schemes per route challenge; gone with the challenge. */
+const ROUTE_CHALLENGES = new WeakMap<ChallengeContext, Map<string, ChallengeContext>>();
 
 /**
  * `true` when `auth` (a cache hit) may be used for `scheme` as it is: a bearer token with no

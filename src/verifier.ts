@@ -90,7 +90,8 @@ export class TokenVerifier {
    * The decision for a token when one is at hand without a promise: the hot path. A
    * remembered refusal throws; a verified JWT or a cached introspection answer is checked
    * against `audience` (cached decisions hold for every audience) and returned; `undefined`
-   * means "call {@link verify}". Refusals are reported and carry this guard's challenge.
+   * means "call {@link verify}". Refusals are reported; the caller gives them its route's
+   * challenge context (`withContext`), once.
    */
   decided(token: string, hash: string, audience: AudienceCheck = this.audience): AuthInfo | undefined {
     const start = performance.now();
@@ -100,7 +101,7 @@ export class TokenVerifier {
       return auth;
     } catch (err) {
       publishRejected(err, token, this.config.issuers, start);
-      throw err instanceof OAuthError ? err.withContext(this.challenge) : err;
+      throw err;
     }
   }
 
