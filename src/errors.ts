@@ -116,7 +116,7 @@ export class OAuthError extends Error {
   readonly scheme: AuthScheme | undefined;
   /** @internal Headers sent besides the challenge. */
   readonly extraHeaders: Readonly<Record<string, string>> | undefined;
-  #context: ChallengeContext = {};
+  #context: ChallengeContext = NO_CONTEXT;
   #headers: Record<string, string> | undefined;
 
   constructor(init: OAuthErrorInit) {
@@ -149,7 +149,7 @@ export class OAuthError extends Error {
    * through several layers, each adding to the context, before anyone answers with it.
    */
   get headers(): Record<string, string> {
-    return (this.#headers ??= renderHeaders(this, this.#context));
+    return (this.#headers ??= headersFor(this, this.#context));
   }
 
   /**
@@ -171,6 +171,30 @@ export class OAuthError extends Error {
   toJSON(): Record<string, unknown> {
     return { ...(this as object), message: this.message, headers: this.headers };
   }
+}
+
+const NO_CONTEXT: ChallengeContext = Object.freeze({});
+
+/**
+ * Rendered headers by context and error shape. A flood of the same refusal is the common
+ * case worth serving fast, and rendering was most of its cost. Bounded per context (a
+ * context lives as long as its route); errors with per-answer headers are not kept.
+ */
+const RENDERED = new WeakMap<ChallengeContext, Map<string, Readonly<Record<string, string>>>>();
+const RENDERED_PER_CONTEXT = 64;
+
+function headersFor(err: OAuthError, context: ChallengeContext): Record<string, string> {
+  if (err.extraHeaders !== undefined || err.status === 503) return renderHeaders(err, context);
+  let rendered = RENDERED.get(context);
+  if (rendered === undefined) RENDERED.set(context, (rendered = new Map()));
+  const key = `${err.status} ${err.scheme ?? ''} ${JSON.stringify(err.challenge)}`;
+  let headers = rendered.get(key);
+  if (headers === undefined) {
+    if (rendered.size >= RENDERED_PER_CONTEXT) rendered.clear();
+    rendered.set(key, (headers = Object.freeze(renderHeaders(err, context))));
+  }
+  // A copy: a handler may add to `err.headers`.
+  return { ...headers };
 }
 
 function renderHeaders(err: OAuthError, context: ChallengeContext): Record<string, string> {

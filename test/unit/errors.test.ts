@@ -115,4 +115,18 @@ describe('OAuthError', () => {
     expect(temporarilyUnavailable('down', 1).stack).toMatch(/\n\s+at /);
     expect(Error.stackTraceLimit).toBe(limit);
   });
+
+  it('headers rendered for one refusal shape are reused, never shared: a handler adding a header affects only its error', () => {
+    const first = invalidToken('invalid signature').withContext(context);
+    first.headers['X-Extra'] = '1';
+    const second = invalidToken('invalid signature').withContext(context);
+    expect(second.headers).toEqual({ 'WWW-Authenticate': first.headers['WWW-Authenticate'] });
+    // Many shapes on one context: each still renders its own description.
+    for (let i = 0; i < 200; i++) {
+      const err = invalidToken(`token expired ${i} s ago`).withContext(context);
+      expect(parseChallenge(err.headers['WWW-Authenticate']).params.error_description).toBe(`token expired ${i} s ago`);
+    }
+    const scoped = insufficientScope(['a', 'b'], 'needs a b').withContext(context);
+    expect(parseChallenge(scoped.headers['WWW-Authenticate']).params.scope).toBe('a b');
+  });
 });
