@@ -26,7 +26,7 @@ import { invalidDpopProof } from './dpop.js';
 import { certificateMismatch } from './mtls.js';
 import type { DpopMode, SenderConfig } from './sender-options.js';
 import type { Credentials } from './token.js';
-import { publishRejected } from './token-events.js';
+import { publishAccepted, publishRejected } from './token-events.js';
 import type { TokenVerifier } from './verifier.js';
 
 /** The facts of a request that sender constraints are checked against. */
@@ -111,17 +111,21 @@ export async function authenticateSender(
   audience?: AudienceCheck,
 ): Promise<SenderResult> {
   const start = performance.now();
+  let result: SenderResult & { cached: boolean };
   try {
-    return await checkSender(verifier, credentials, request, mode, hash, audience);
+    result = await checkSender(verifier, credentials, request, mode, hash, audience);
   } catch (err) {
-    // `verify` reports its own refusals; the proof, binding and replay checks are reported here.
+    // `check` reports its own refusals; the proof, binding and replay checks are reported here.
     if (err instanceof VerifyFailure) throw err.cause;
     publishRejected(err, credentials.token, verifier.config.issuers, start, credentials.scheme);
     throw err;
   }
+  // Accepted only now that the proof, the binding and the certificate passed too.
+  publishAccepted(result.auth, start, result.cached);
+  return { auth: result.auth, nonce: result.nonce };
 }
 
-/** Wraps a rejection of `verifier.verify`, which has already been reported. */
+/** Wraps a rejection of `verifier.check`, which has already been reported. */
 class VerifyFailure {
   constructor(readonly cause: unknown) {}
 }
@@ -133,14 +137,14 @@ async function checkSender(
   mode: DpopMode,
   hash: string | undefined,
   audience: AudienceCheck | undefined,
-): Promise<SenderResult> {
+): Promise<SenderResult & { cached: boolean }> {
   if (scheme === 'Bearer' && mode === 'required') throw dpopRequired();
   const facts = typeof request === 'function' ? request() : request;
   const proof =
     scheme === 'DPoP'
       ? await verifier.dpop.verify({ method: facts.method, url: facts.url, proofs: facts.dpop, token })
       : undefined;
-  const verified = await verifier.verify(token, hash, audience).catch((err: unknown) => {
+  const { auth: verified, cached } = await verifier.check(token, hash, audience).catch((err: unknown) => {
     throw new VerifyFailure(err);
   });
   const { jkt, x5t } = checkConfirmation(verified, scheme);
@@ -162,7 +166,7 @@ async function checkSender(
   }
   if (proof !== undefined) await verifier.dpop.markUsed(proof);
   const auth = scheme === verified.scheme ? verified : Object.freeze({ ...verified, scheme });
-  return { auth, nonce: proof?.nextNonce };
+  return { auth, nonce: proof?.nextNonce, cached };
 }
 
 /**
@@ -204,10 +208,13 @@ export async function verifyToken(
   const scheme = request?.scheme ?? 'Bearer';
   try {
     if (request === undefined) {
-      const auth = await verifier.verify(token, undefined, audience);
+      const { auth, cached, start } = await verifier.check(token, undefined, audience);
       if ((auth.claims as Record<string, unknown>).cnf !== undefined) {
-        throw tokenError('sender-constrained token (cnf): verify it with its request (method, url, DPoP proof, certificate)', 'Bearer');
+        const refused = tokenError('sender-constrained token (cnf): verify it with its request (method, url, DPoP proof, certificate)', 'Bearer');
+        publishRejected(refused, token, verifier.config.issuers, start);
+        throw refused;
       }
+      publishAccepted(auth, start, cached);
       return auth;
     }
     if (scheme === 'DPoP' && config.dpop === 'disabled') throw tokenError('the DPoP scheme is not accepted here', 'Bearer');

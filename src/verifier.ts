@@ -24,6 +24,15 @@ import { publishAccepted, publishRejected } from './token-events.js';
 /** Longest token `verify` looks at; larger ones are refused unread. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 
+/** A token {@link TokenVerifier.check} accepted, not yet reported. */
+export interface Decision {
+  auth: AuthInfo;
+  /** Decided from a cache rather than now. */
+  cached: boolean;
+  /** `performance.now()` when the check started, for the event's duration. */
+  start: number;
+}
+
 /** One issuer's cached state. */
 interface IssuerState {
   metadata: Remote<AuthorizationServerMetadata>;
@@ -107,9 +116,20 @@ export class TokenVerifier {
 
   /**
    * Verifies `token` for `audience` (default: the guard's); rejects with an `OAuthError`
-   * whose headers are ready to send.
+   * whose headers are ready to send. Reports the outcome (`token:accepted` or `:rejected`).
    */
   async verify(token: string, hash?: string, audience: AudienceCheck = this.audience): Promise<AuthInfo> {
+    const { auth, cached, start } = await this.check(token, hash, audience);
+    publishAccepted(auth, start, cached);
+    return auth;
+  }
+
+  /**
+   * {@link verify} for callers with checks of their own still to come (a DPoP proof, a
+   * certificate binding): refusals are reported here, acceptance is the caller's to report
+   * once everything passed, with `start` and `cached` from here.
+   */
+  async check(token: string, hash?: string, audience: AudienceCheck = this.audience): Promise<Decision> {
     const start = performance.now();
     let key: string | undefined;
     try {
@@ -119,8 +139,7 @@ export class TokenVerifier {
       const known = this.#known(token, key);
       const auth = known ?? (await this.#decide(token, key, audience));
       checkAudience(auth, audience);
-      publishAccepted(auth, start, known !== undefined);
-      return auth;
+      return { auth, cached: known !== undefined, start };
     } catch (err) {
       if (key !== undefined && isPermanentRefusal(err)) this.refusals?.set(key, err.description);
       publishRejected(err, token, this.config.issuers, start);

@@ -435,6 +435,35 @@ describe('events', () => {
   });
 });
 
+describe('events: a bound token is accepted only once every sender check passed', () => {
+  it('other key, bound token as Bearer, guard.verify without the request: rejected once, never accepted; a good proof: accepted once, as DPoP', async () => {
+    const api = await startApi(flavours[0]!);
+    const events = recordEvents();
+    try {
+      const key = await dpopKey();
+      const other = await dpopKey();
+      const token = await boundToken(key);
+      const url = `${api.url}/api/messages`;
+      const otherKey = await supertest(api.url).get('/api/messages').set('Authorization', `DPoP ${token}`).set('DPoP', await proof(other, { htm: 'GET', htu: url, token }));
+      expectDpopFailure(otherKey, 'invalid_dpop_proof');
+      expectFailure(await supertest(api.url).get('/api/messages').set('Authorization', `Bearer ${token}`), 401, 'invalid_token');
+      await expect(api.guard.verify(token)).rejects.toMatchObject({ status: 401 });
+      expect(events.of('resource-guard:token:accepted')).toEqual([]);
+      expect(events.of('resource-guard:token:rejected').map((e) => [e.code, e.reason, e.scheme])).toEqual([
+        ['invalid_dpop_proof', 'proof', 'DPoP'],
+        ['invalid_token', 'binding', 'Bearer'],
+        ['invalid_token', 'binding', 'Bearer'],
+      ]);
+      const ok = await supertest(api.url).get('/api/messages').set('Authorization', `DPoP ${token}`).set('DPoP', await proof(key, { htm: 'GET', htu: url, token }));
+      expect(ok.status).toBe(200);
+      expect(events.of('resource-guard:token:accepted')).toEqual([expect.objectContaining({ scheme: 'DPoP', tokenType: 'jwt', cached: true })]);
+    } finally {
+      events.stop();
+      await api.close();
+    }
+  });
+});
+
 describe('guard.verify', () => {
   it('refuses a bound token without its request, and verifies it with one', async () => {
     const guard = createGuard({ issuer: as.issuer, audience: as.apiResource });
