@@ -88,6 +88,10 @@ const STACK_LIMIT_WRITABLE = Object.getOwnPropertyDescriptor(Error, 'stackTraceL
  * Pass it to `next(err)`: Express's default handler uses `status` and `headers`. A custom
  * error handler should copy `err.headers` onto the response so the challenge survives.
  *
+ * Client errors (4xx) carry no stack frames: they are answers, not bugs, and a flood of
+ * forged tokens should not pay for stack traces. `cause` keeps the stack of whatever failed
+ * underneath; 5xx errors keep their own.
+ *
  * @example
  * ```ts
  * app.use((err, req, res, next) => {
