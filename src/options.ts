@@ -4,66 +4,25 @@
  * Everything here runs once, in `createGuard`: a bad value throws a `TypeError` naming the
  * option, so a misconfigured API fails at start-up and never per request.
  */
-import { createSecretKey, type KeyObject } from 'node:crypto';
-import { isLoopbackUrl } from './http.js';
+import type { KeyObject } from 'node:crypto';
 import type { Store } from './store.js';
+import { toAlgorithms, toHmacKey, type JwsAlgorithm } from './algorithm-options.js';
+import {
+  INTROSPECTION_DEFAULTS,
+  normalizeIntrospectionOptions,
+  type IntrospectionConfig,
+  type IntrospectionOptions,
+} from './introspection-options.js';
+import { checkUrl, duration, optionalBoolean, optionalString, positiveInteger, stringList, toStore } from './option-checks.js';
 import { normalizeSenderOptions, type SenderConfig, type SenderConstraintOptions } from './sender-options.js';
 
-/** Asymmetric JWS algorithms accepted by default (RFC 8725 §3.1: an explicit allow-list). */
-export const ASYMMETRIC_ALGORITHMS = Object.freeze([
-  'RS256', 'RS384', 'RS512',
-  'PS256', 'PS384', 'PS512',
-  'ES256', 'ES384', 'ES512',
-  'EdDSA', 'Ed25519',
-] as const);
-
-/** HMAC algorithms; only ever used with an explicit `hmacSecret`. */
-export const HMAC_ALGORITHMS = Object.freeze(['HS256', 'HS384', 'HS512'] as const);
-
-export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
-export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
-export type JwsAlgorithm = AsymmetricAlgorithm | HmacAlgorithm;
+// Moved to their own files; still importable from here, as before.
+export { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './algorithm-options.js';
+export type { AsymmetricAlgorithm, HmacAlgorithm, JwsAlgorithm } from './algorithm-options.js';
+export type { IntrospectionAuth, IntrospectionConfig, IntrospectionOptions } from './introspection-options.js';
 
 /** Where a bearer token may be read from (RFC 6750 §2). */
 export type TokenLocation = 'header' | 'body' | 'query';
-
-/** How the guard authenticates itself to the introspection endpoint. */
-export type IntrospectionAuth = 'client_secret_basic' | 'client_secret_post' | 'bearer' | 'none';
-
-/** Options of RFC 7662 token introspection, the path for opaque tokens. */
-export interface IntrospectionOptions {
-  /** Introspection endpoint. Default: the metadata's `introspection_endpoint`. */
-  endpoint?: string;
-  /** Client id for `client_secret_basic` / `client_secret_post`. */
-  clientId?: string;
-  /** Client secret for `client_secret_basic` / `client_secret_post`. Never logged. */
-  clientSecret?: string;
-  /**
-   * Client authentication. Default: `'client_secret_basic'` when `clientId` is given,
-   * `'bearer'` when `bearerToken` is given.
-   */
-  auth?: IntrospectionAuth;
-  /** API key sent as `Authorization: Bearer` with `auth: 'bearer'` (Telnyx). Never logged. */
-  bearerToken?: string;
-  /** Request body encoding: RFC 7662 form (default) or JSON (Telnyx's examples). */
-  encoding?: 'form' | 'json';
-  /** Seconds a positive result is cached, never past the token's `exp`. Default: 300. */
-  maxAge?: number;
-  /** Seconds an `active: false` result is cached. Default: 10. */
-  negativeMaxAge?: number;
-  /** Introspection calls in flight at once; beyond it 503. Default: 64. */
-  maxConcurrency?: number;
-  /** Refuse active tokens whose introspection response has no `aud`. Default: false. */
-  requireAudience?: boolean;
-  /** Also introspect JWTs that verified locally (servers that revoke JWTs). Default: false. */
-  introspectJwt?: boolean;
-  /** Most cached results. Default: 10,000. */
-  cacheMaxEntries?: number;
-  /** Most bytes of cached results. Default: 16 MiB. */
-  cacheMaxBytes?: number;
-  /** Shared cache of results (e.g. `redisStore`), beside the in-process one. Default: the guard's `store`. */
-  store?: Store;
-}
 
 /** Options of {@link createGuard}. Every duration is in seconds. */
 export interface GuardOptions extends SenderConstraintOptions {
@@ -170,36 +129,11 @@ export const DEFAULTS = Object.freeze({
   warmup: false,
   tokenLocations: Object.freeze(['header'] as const),
   scopeClaims: Object.freeze(['scope', 'scp'] as const),
-  introspection: Object.freeze({
-    encoding: 'form' as const,
-    maxAge: 300,
-    negativeMaxAge: 10,
-    maxConcurrency: 64,
-    cacheMaxEntries: 10_000,
-    cacheMaxBytes: 16 * 1024 * 1024,
-  }),
+  introspection: INTROSPECTION_DEFAULTS, // listed in introspection-options.ts
   tokenCache: Object.freeze({ maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 }),
   /** Largest metadata, JWKS or introspection response read. */
   maxResponseBytes: 512 * 1024,
 });
-
-/** Introspection, resolved: client auth is a strategy, every number is set. */
-export interface IntrospectionConfig {
-  endpoint: string | undefined;
-  auth: IntrospectionAuth;
-  clientId: string | undefined;
-  clientSecret: string | undefined;
-  bearerToken: string | undefined;
-  encoding: 'form' | 'json';
-  maxAge: number;
-  negativeMaxAge: number;
-  maxConcurrency: number;
-  requireAudience: boolean;
-  introspectJwt: boolean;
-  cacheMaxEntries: number;
-  cacheMaxBytes: number;
-  store: Store | undefined;
-}
 
 /** The validated, frozen form of {@link GuardOptions}. Durations in seconds. */
 export interface GuardConfig {
@@ -283,7 +217,7 @@ export function normalizeOptions(options: GuardOptions): GuardConfig {
     maxStale: duration(options.maxStale, 'maxStale', DEFAULTS.maxStale),
     warmup: optionalBoolean(options.warmup, 'warmup') ?? DEFAULTS.warmup,
     errorDetail: toErrorDetail(options.errorDetail),
-    introspection: toIntrospection(options.introspection, allowInsecureHttp, store),
+    introspection: normalizeIntrospectionOptions(options.introspection, allowInsecureHttp, store),
     tokenLocations: toTokenLocations(options.tokenLocations),
     allowInsecureHttp,
     scopesSupported: options.scopesSupported === undefined ? [] : stringList(options.scopesSupported, 'scopesSupported', true),
@@ -299,110 +233,12 @@ export function normalizeOptions(options: GuardOptions): GuardConfig {
   return Object.freeze(config);
 }
 
-function toIntrospection(
-  options: IntrospectionOptions | false | undefined,
-  allowInsecureHttp: boolean,
-  guardStore: Store | undefined,
-): IntrospectionConfig | undefined {
-  if (options === false) return undefined;
-  if (options === undefined) return undefined;
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('"introspection" must be an object or false');
-  }
-  const endpoint = optionalString(options.endpoint, 'introspection.endpoint');
-  if (endpoint !== undefined) checkUrl(endpoint, 'introspection.endpoint', allowInsecureHttp);
-  const clientId = optionalString(options.clientId, 'introspection.clientId');
-  const clientSecret = optionalString(options.clientSecret, 'introspection.clientSecret');
-  const bearerToken = optionalString(options.bearerToken, 'introspection.bearerToken');
-  const auth = options.auth ?? (bearerToken !== undefined ? 'bearer' : clientId !== undefined ? 'client_secret_basic' : undefined);
-  switch (auth) {
-    case 'client_secret_basic':
-    case 'client_secret_post':
-      if (clientId === undefined || clientSecret === undefined) {
-        throw new TypeError(`introspection auth "${auth}" needs "introspection.clientId" and "introspection.clientSecret"`);
-      }
-      break;
-    case 'bearer':
-      if (bearerToken === undefined) throw new TypeError('introspection auth "bearer" needs "introspection.bearerToken"');
-      break;
-    case 'none':
-      break;
-    case undefined:
-      // DESIGN: introspection is on only with client authentication configured; an
-      // endpoint alone must not silently call it unauthenticated.
-      return undefined;
-    default:
-      throw new TypeError(`"introspection.auth" must be one of client_secret_basic, client_secret_post, bearer, none (got ${JSON.stringify(auth)})`);
-  }
-  const encoding = options.encoding ?? DEFAULTS.introspection.encoding;
-  if (encoding !== 'form' && encoding !== 'json') {
-    throw new TypeError('"introspection.encoding" must be "form" or "json"');
-  }
-  const d = DEFAULTS.introspection;
-  return Object.freeze({
-    endpoint,
-    auth,
-    clientId,
-    clientSecret,
-    bearerToken,
-    encoding,
-    maxAge: duration(options.maxAge, 'introspection.maxAge', d.maxAge),
-    negativeMaxAge: duration(options.negativeMaxAge, 'introspection.negativeMaxAge', d.negativeMaxAge),
-    maxConcurrency: positiveInteger(options.maxConcurrency, 'introspection.maxConcurrency', d.maxConcurrency),
-    requireAudience: optionalBoolean(options.requireAudience, 'introspection.requireAudience') ?? false,
-    introspectJwt: optionalBoolean(options.introspectJwt, 'introspection.introspectJwt') ?? false,
-    cacheMaxEntries: positiveInteger(options.cacheMaxEntries, 'introspection.cacheMaxEntries', d.cacheMaxEntries),
-    cacheMaxBytes: positiveInteger(options.cacheMaxBytes, 'introspection.cacheMaxBytes', d.cacheMaxBytes),
-    store: toStore(options.store, 'introspection.store') ?? guardStore,
-  });
-}
-
 function toErrorDetail(value: unknown): 'full' | 'minimal' {
   if (value === undefined) return process.env.NODE_ENV === 'production' ? 'minimal' : 'full';
   if (value !== 'full' && value !== 'minimal') {
     throw new TypeError(`"errorDetail" must be "full" or "minimal" (got ${JSON.stringify(value)})`);
   }
   return value;
-}
-
-function toAlgorithms(algorithms: readonly string[] | undefined, hasHmacKey: boolean): ReadonlySet<string> {
-  if (algorithms === undefined) {
-    return new Set<string>(hasHmacKey ? [...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS] : ASYMMETRIC_ALGORITHMS);
-  }
-  const list = stringList(algorithms, 'algorithms');
-  const known = new Set<string>([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
-  for (const alg of list) {
-    if (!known.has(alg)) {
-      throw new TypeError(`"algorithms" has ${JSON.stringify(alg)}; supported: ${[...known].join(', ')}`);
-    }
-    if (alg.startsWith('HS') && !hasHmacKey) {
-      throw new TypeError(`"algorithms" has ${alg}, which needs "hmacSecret"`);
-    }
-  }
-  return new Set(list);
-}
-
-function toHmacKey(secret: GuardOptions['hmacSecret']): KeyObject | undefined {
-  if (secret === undefined) return undefined;
-  if (typeof secret === 'string') {
-    if (secret.length < 32) throw new TypeError('"hmacSecret" must be at least 32 characters (RFC 7518 §3.2)');
-    return createSecretKey(Buffer.from(secret, 'utf8'));
-  }
-  if (secret instanceof Uint8Array) {
-    if (secret.byteLength < 32) throw new TypeError('"hmacSecret" must be at least 32 bytes (RFC 7518 §3.2)');
-    return createSecretKey(Buffer.from(secret));
-  }
-  if (typeof secret === 'object' && secret !== null && (secret as KeyObject).type === 'secret') return secret;
-  throw new TypeError('"hmacSecret" must be a string, a Uint8Array or a secret KeyObject');
-}
-
-function toStore(store: unknown, name: string): Store | undefined {
-  if (store === undefined) return undefined;
-  const s = store as Partial<Store> | null;
-  if (typeof s !== 'object' || s === null || ['get', 'set', 'setIfAbsent', 'delete'].some((m) => typeof s[m as keyof Store] !== 'function')) {
-    throw new TypeError(`"${name}" must be a Store (get, set, setIfAbsent, delete), e.g. redisStore(client)`);
-  }
-  return store as Store;
 }
 
 function toOnStoreError(value: unknown): 'deny' | 'allow' {
@@ -431,64 +267,4 @@ function toTokenCache(option: GuardOptions['tokenCache']): GuardConfig['tokenCac
     maxEntries: positiveInteger(option?.maxEntries, 'tokenCache.maxEntries', DEFAULTS.tokenCache.maxEntries),
     maxBytes: positiveInteger(option?.maxBytes, 'tokenCache.maxBytes', DEFAULTS.tokenCache.maxBytes),
   });
-}
-
-function checkUrl(value: string, name: string, allowInsecureHttp: boolean): void {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new TypeError(`"${name}" must be an absolute URL (got ${JSON.stringify(value)})`);
-  }
-  // fetch refuses such URLs, and every error and event naming the URL would carry the password.
-  if (url.username !== '' || url.password !== '') {
-    throw new TypeError(`"${name}" must not contain credentials (user:password@); the value is not shown`);
-  }
-  if (url.protocol === 'https:') return;
-  if (url.protocol === 'http:' && (allowInsecureHttp || isLoopbackUrl(url))) return;
-  if (url.protocol === 'http:') {
-    throw new TypeError(`"${name}" must use https: (got ${value}); set "allowInsecureHttp" to allow plain http`);
-  }
-  throw new TypeError(`"${name}" must be an https: URL (got ${value})`);
-}
-
-function stringList(value: unknown, name: string, allowEmpty = false): readonly string[] {
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || (!allowEmpty && list.length === 0)) {
-    throw new TypeError(`"${name}" is required: a non-empty string or array of strings`);
-  }
-  for (const item of list) {
-    if (typeof item !== 'string' || item.length === 0) {
-      throw new TypeError(`"${name}" must contain only non-empty strings`);
-    }
-  }
-  return Object.freeze([...new Set(list as string[])]);
-}
-
-function optionalString(value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0) throw new TypeError(`"${name}" must be a non-empty string`);
-  return value;
-}
-
-function optionalBoolean(value: unknown, name: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new TypeError(`"${name}" must be a boolean`);
-  return value;
-}
-
-function duration(value: unknown, name: string, fallback: number, { min = 0 } = {}): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new TypeError(`"${name}" must be a finite number of seconds >= ${min} (got ${String(value)})`);
-  }
-  return value;
-}
-
-function positiveInteger(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new TypeError(`"${name}" must be a positive integer (got ${String(value)})`);
-  }
-  return value;
 }

@@ -4,7 +4,7 @@
  * there, a bad value throws a `TypeError` naming the option, once, in `createGuard`.
  */
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import type { AsymmetricAlgorithm } from './options.js';
+import type { AsymmetricAlgorithm } from './algorithm-options.js';
 
 /**
  * How a guard (or one route) treats DPoP (RFC 9449):
