@@ -3,7 +3,7 @@
  * with `NO_COLOR`, the same lines with plain `[ok]`/`[FAIL]` tags, so logs and scripts can
  * grep them; with `--json`, one JSON document at the end.
  */
-import type { Check, CheckStatus, DoctorReport, DoctorSink, Section } from './checks.js';
+import type { Check, CheckStatus, DoctorReport, DoctorSink, Section } from './report.js';
 
 export interface Output {
   write(text: string): void;

@@ -1,0 +1,137 @@
+/**
+ * Doctor's look at a token, claim by claim, in the order the guard checks them: every
+ * problem at once, where the guard stops at the first. Decodes with the library's
+ * `decodeJws`, selects keys with `selectKeys` and checks the signature with jose.
+ *
+ * Never prints the token: only its length, its header and its registered claims.
+ */
+import { compactVerify } from 'jose';
+import { selectKeys, type KeySet } from '../jwks.js';
+import { decodeJws } from '../jwt.js';
+import type { GuardConfig } from '../options.js';
+import { parseScopes } from '../scopes.js';
+import type { IssuerFacts } from './issuer-checks.js';
+import type { Add, CheckStatus, Section } from './report.js';
+
+/** The token, claim by claim: every problem at once. */
+export async function explainToken(section: Section, token: string, config: GuardConfig, facts: Map<string, IssuerFacts>, add: Add): Promise<void> {
+  const parts = token.split('.').length;
+  const decoded = decodeJws(token);
+  if (decoded === undefined) {
+    const kind = parts === 5 ? 'an encrypted JWT (JWE)' : 'opaque';
+    section.data = { type: parts === 5 ? 'jwe' : 'opaque', length: token.length };
+    add(section, config.introspection === undefined ? 'fail' : 'info', `${kind} token of ${token.length} characters: only introspection can decide it`, [
+      config.introspection === undefined ? 'introspection is not configured (--introspection-*): the guard refuses it' : 'introspection is configured: see the verdict',
+    ]);
+    return;
+  }
+  const { header, payload } = decoded;
+  const alg = String(header.alg);
+  const kid = typeof header.kid === 'string' ? header.kid : undefined;
+  const now = Math.floor(Date.now() / 1000);
+  const tolerance = config.clockTolerance;
+  const checks: Array<{ claim: string; status: CheckStatus; text: string }> = [];
+  const check = (claim: string, status: CheckStatus, text: string) => {
+    checks.push({ claim, status, text });
+    add(section, status, text);
+  };
+  section.data = {
+    type: 'jwt',
+    length: token.length,
+    header: { alg, typ: header.typ, kid },
+    claims: pick(payload, ['iss', 'sub', 'aud', 'client_id', 'azp', 'scope', 'scp', 'exp', 'nbf', 'iat', 'auth_time', 'acr']),
+    checks,
+  };
+  add(section, 'info', `JWT of ${token.length} characters: alg ${alg}, typ ${header.typ === undefined ? '(none)' : String(header.typ)}, kid ${kid ?? '(none)'}`);
+
+  // 1. algorithm
+  let canVerifyLocally = true;
+  if (alg.toLowerCase() === 'none') {
+    check('alg', 'fail', "alg 'none': unsigned tokens are never accepted");
+    canVerifyLocally = false;
+  } else if (alg.startsWith('HS') && config.hmacKey === undefined) {
+    check('alg', config.introspection === undefined ? 'fail' : 'warn', `alg ${alg} (a shared secret): cannot be verified locally; ${config.introspection === undefined ? 'refused without introspection' : 'introspection decides'}`);
+    canVerifyLocally = false;
+  } else if (!config.algorithms.has(alg)) {
+    check('alg', 'fail', `alg ${alg} is not allowed (allowed: ${[...config.algorithms].join(' ')})`);
+    canVerifyLocally = false;
+  } else {
+    check('alg', 'ok', `alg ${alg} is allowed`);
+  }
+  // 2. typ
+  const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : header.typ;
+  if (typ === undefined || typ === 'at+jwt' || typ === 'jwt') check('typ', 'ok', `typ ${header.typ === undefined ? '(none)' : String(header.typ)} is an access token type`);
+  else check('typ', 'fail', `typ ${String(header.typ)} is not an access token type (at+jwt, JWT or none)`);
+  // 3. iss
+  const iss = payload.iss;
+  const trusted = typeof iss === 'string' && config.issuers.includes(iss);
+  if (typeof iss !== 'string') check('iss', 'fail', 'no iss claim');
+  else if (!trusted) check('iss', 'fail', `iss ${iss} is not a trusted issuer (trusted: ${config.issuers.join(', ')})`);
+  else check('iss', 'ok', `iss ${iss} is trusted`);
+  // 4. key and signature
+  const keySet = trusted ? facts.get(iss as string)?.keys : undefined;
+  if (canVerifyLocally && keySet !== undefined) {
+    const keys = selectKeys(keySet, alg, kid);
+    if (keys.length === 0) {
+      const kids = keySet.keys.map((k) => k.kid ?? '(none)').join(', ');
+      check('kid', config.introspection === undefined ? 'fail' : 'warn', kid === undefined ? `no key for ${alg} in the JWKS` : `kid ${kid} is not in the JWKS (published: ${kids})`);
+    } else {
+      const name = kid ?? keys[0]!.kid ?? '(no kid)';
+      check('kid', 'ok', `key ${name} (${keys[0]!.kty}) is in the JWKS`);
+      if (await signatureVerifies(token, alg, keys)) check('signature', 'ok', `signature verifies with key ${name}`);
+      else check('signature', 'fail', `signature does not verify with key ${name}: the token was altered, or signed by another key`);
+    }
+  } else if (canVerifyLocally && trusted) {
+    check('kid', 'fail', 'the JWKS could not be fetched: the key cannot be checked');
+  }
+  // 5. claims
+  const aud = typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud.filter((a): a is string => typeof a === 'string') : [];
+  if (aud.length === 0) check('aud', 'fail', 'no aud claim: tokens without an audience are refused');
+  else if (aud.some((a) => config.audiences.includes(a))) check('aud', 'ok', `aud ${aud.join(', ')} includes ${config.audiences.find((a) => aud.includes(a))}`);
+  else check('aud', 'fail', `aud ${aud.join(', ')} does not include ${config.audiences.join(' or ')}`);
+  const exp = payload.exp;
+  if (typeof exp !== 'number') check('exp', 'fail', 'no exp claim');
+  else if (now - tolerance >= exp) check('exp', 'fail', `expired ${duration(now - exp)} ago (exp ${iso(exp)}, clock tolerance ${tolerance} s)`);
+  else check('exp', 'ok', `expires in ${duration(exp - now)} (${iso(exp)})`);
+  const nbf = payload.nbf;
+  if (typeof nbf === 'number' && nbf > now + tolerance) check('nbf', 'fail', `not valid for another ${duration(nbf - now)} (nbf ${iso(nbf)}): check the clocks`);
+  const iat = payload.iat;
+  if (typeof iat === 'number') {
+    if (iat > now + tolerance) check('iat', 'fail', `issued ${duration(iat - now)} in the future (iat ${iso(iat)}): check the clocks`);
+    else check('iat', 'info', `issued ${duration(now - iat)} ago`);
+  }
+  const scopes = parseScopes(payload, config.scopeClaims);
+  add(section, 'info', `scopes: ${scopes.length === 0 ? '(none)' : scopes.join(' ')}`);
+  if (typeof payload.cnf === 'object' && payload.cnf !== null) {
+    add(section, 'warn', `bound to a key (cnf ${Object.keys(payload.cnf).join(', ')}): the API also needs proof of possession (DPoP proof or client certificate), which doctor cannot give`);
+  }
+}
+
+/** Checks a signature with the keys selected from the JWKS, with jose, as the guard does. */
+async function signatureVerifies(token: string, alg: string, keys: KeySet['keys']): Promise<boolean> {
+  for (const key of keys) {
+    try {
+      await compactVerify(token, key.key, { algorithms: [alg] });
+      return true;
+    } catch {
+      // try the next key with the same kid
+    }
+  }
+  return false;
+}
+
+function pick(claims: Record<string, unknown>, names: string[]): Record<string, unknown> {
+  return Object.fromEntries(names.filter((n) => claims[n] !== undefined).map((n) => [n, claims[n]]));
+}
+
+function iso(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function duration(seconds: number): string {
+  const s = Math.abs(Math.round(seconds));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (s < 172_800) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86_400)} days`;
+}
