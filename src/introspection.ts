@@ -19,7 +19,8 @@ import { Backoff, type CircuitState } from './backoff.js';
 import { invalidToken, OAuthError, temporarilyUnavailable } from './errors.js';
 import { CHANNELS, publish, redact, secondsSince, type IntrospectionEvent } from './events.js';
 import { HttpFailure, parseJsonObject, parseRetryAfter, request } from './http.js';
-import type { GuardConfig, IntrospectionConfig } from './options.js';
+import type { IntrospectionConfig } from './introspection-options.js';
+import type { GuardConfig } from './options.js';
 
 /** The RFC 7662 §2.2 response fields the guard reads; the rest is kept as received. */
 export interface IntrospectionResponse {

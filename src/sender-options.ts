@@ -5,6 +5,7 @@
  */
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { AsymmetricAlgorithm } from './algorithm-options.js';
+import { duration } from './option-checks.js';
 
 /**
  * How a guard (or one route) treats DPoP (RFC 9449):
@@ -117,7 +118,7 @@ export function normalizeSenderOptions(options: SenderConstraintOptions): Sender
   return Object.freeze({
     dpop: toDpopMode(options.dpop, 'dpop', SENDER_DEFAULTS.dpop),
     dpopAlgorithms: toDpopAlgorithms(options.dpopAlgorithms),
-    dpopProofWindow: toSeconds(options.dpopProofWindow, 'dpopProofWindow', SENDER_DEFAULTS.dpopProofWindow),
+    dpopProofWindow: duration(options.dpopProofWindow, 'dpopProofWindow', SENDER_DEFAULTS.dpopProofWindow),
     dpopNonce: toNonce(options.dpopNonce),
     publicBaseUrl: toBaseUrl(options.publicBaseUrl),
     clientCertificateHeader: toHeaderName(options.clientCertificateHeader),
@@ -144,7 +145,7 @@ function toNonce(value: SenderConstraintOptions['dpopNonce']): SenderConfig['dpo
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('"dpopNonce" must be a boolean or an object { secret, lifetime }');
   }
-  const lifetime = toSeconds(options.lifetime, 'dpopNonce.lifetime', SENDER_DEFAULTS.dpopNonceLifetime, 1);
+  const lifetime = duration(options.lifetime, 'dpopNonce.lifetime', SENDER_DEFAULTS.dpopNonceLifetime, { min: 1 });
   const secret = options.secret;
   let bytes: Buffer;
   if (secret === undefined) bytes = randomBytes(32);
@@ -177,10 +178,3 @@ function toHeaderName(value: unknown): string | undefined {
   return value.toLowerCase();
 }
 
-function toSeconds(value: unknown, name: string, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new TypeError(`"${name}" must be a finite number of seconds >= ${min} (got ${String(value)})`);
-  }
-  return value;
-}
