@@ -18,7 +18,8 @@ import { toAuthInfo, type AuthInfo } from './auth-info.js';
 import { Backoff, type CircuitState } from './backoff.js';
 import { invalidToken, OAuthError, temporarilyUnavailable } from './errors.js';
 import { CHANNELS, publish, redact, secondsSince, type IntrospectionEvent } from './events.js';
-import { HttpFailure, parseJsonObject, parseRetryAfter, request } from './http.js';
+import { parseJsonObject } from './http.js';
+import { callIntrospection } from './introspection-request.js';
 import type { IntrospectionConfig } from './introspection-options.js';
 import type { GuardConfig } from './options.js';
 
@@ -153,7 +154,7 @@ export class Introspector {
     }
     this.#calls++;
     this.#serverCalls++;
-    return this.#call(token, endpoint).then(
+    return callIntrospection(endpoint, token, this.options, this.config, (status) => this.#warnCredentials(status)).then(
       (response) => {
         this.#serverCalls--;
         this.#backoff.success();
@@ -211,67 +212,6 @@ export class Introspector {
       `the shared introspection cache failed (${(err as Error)?.message ?? 'unknown error'}); asking the authorization server instead`,
       { code: 'RESOURCE_GUARD_STORE' },
     );
-  }
-
-  async #call(token: string, endpoint: string): Promise<IntrospectionResponse> {
-    let response;
-    try {
-      response = await request({
-        url: endpoint,
-        method: 'POST',
-        ...this.#encode(token),
-        timeout: this.config.timeout,
-        maxBytes: this.config.maxResponseBytes,
-        allowInsecureHttp: this.config.allowInsecureHttp,
-      });
-    } catch (err) {
-      const reason = err instanceof HttpFailure ? err.message : 'request failed';
-      throw temporarilyUnavailable(`introspection unavailable: ${reason}`, 1, err);
-    }
-    if (response.status === 401 || response.status === 403) {
-      this.#warnCredentials(response.status);
-      throw temporarilyUnavailable(`introspection endpoint refused the guard's credentials (${response.status})`, 1);
-    }
-    if (response.status !== 200) {
-      const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
-      throw temporarilyUnavailable(`introspection endpoint answered ${response.status}`, retryAfter ?? 1);
-    }
-    const body = parseJsonObject(response.body);
-    if (body === undefined || typeof body.active !== 'boolean') {
-      throw temporarilyUnavailable('introspection endpoint did not answer with a JSON object with boolean "active"', 1);
-    }
-    if (nestedDeeperThan(body, MAX_RESPONSE_DEPTH)) {
-      throw temporarilyUnavailable(`introspection response nested deeper than ${MAX_RESPONSE_DEPTH} levels`, 1);
-    }
-    return body as IntrospectionResponse;
-  }
-
-  /** The request body and client authentication (RFC 7662 §2.1, RFC 6749 §2.3.1). */
-  #encode(token: string): { headers: Record<string, string>; body: string } {
-    const o = this.options;
-    const fields: Record<string, string> = { token };
-    if (o.encoding === 'form') fields.token_type_hint = 'access_token';
-    const headers: Record<string, string> = {};
-    switch (o.auth) {
-      case 'client_secret_basic':
-        headers.authorization = `Basic ${Buffer.from(`${formEncode(o.clientId!)}:${formEncode(o.clientSecret!)}`).toString('base64')}`;
-        break;
-      case 'client_secret_post':
-        fields.client_id = o.clientId!;
-        fields.client_secret = o.clientSecret!;
-        break;
-      case 'bearer':
-        headers.authorization = `Bearer ${o.bearerToken!}`;
-        break;
-      case 'none':
-        break;
-    }
-    if (o.encoding === 'json') {
-      headers['content-type'] = 'application/json';
-      return { headers, body: JSON.stringify(fields) };
-    }
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-    return { headers, body: new URLSearchParams(fields).toString() };
   }
 
   /** `response` for `token`, through the cached answer when there is one, so hits share its AuthInfo. */
@@ -356,23 +296,4 @@ function publishIntrospection(
     error: redact(error),
     duration: start === undefined ? 0 : secondsSince(start),
   }));
-}
-
-/**
- * Deepest nesting of an introspection response the guard keeps. Caching measures a response
- * with `JSON.stringify` and `AuthInfo` freezes it recursively: a response nested 100,000 deep
- * (a few hundred KiB) would overflow the stack there and crash the request.
- */
-const MAX_RESPONSE_DEPTH = 64;
-
-function nestedDeeperThan(value: unknown, depth: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (depth === 0) return true;
-  for (const child of Object.values(value)) if (nestedDeeperThan(child, depth - 1)) return true;
-  return false;
-}
-
-/** RFC 6749 §2.3.1: client id and secret are form-url-encoded before Basic encoding. */
-function formEncode(value: string): string {
-  return new URLSearchParams([['', value]]).toString().slice(1);
 }
