@@ -49,9 +49,14 @@ function repeatsAuthorization(req: Request): boolean {
   let count = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 13 && name.toLowerCase() === 'authorization' && ++count > 1) return true;
+    if (name.length === 13 && isAuthorization(name) && ++count > 1) return true;
   }
   return false;
+}
+
+/** `name` is `Authorization` in any case; the usual spellings without a lower-cased copy. */
+function isAuthorization(name: string): boolean {
+  return name === 'Authorization' || name === 'authorization' || name.toLowerCase() === 'authorization';
 }
 
 /** The facts of `req` for `authenticateSender`; each is read only when a check needs it. */
