@@ -140,7 +140,7 @@ export function authenticateRequest(
     }
     if (known === undefined) {
       // First sight of a bearer token: only a `cnf` in it needs the sender checks below.
-      verifier.check(token, hash, route.audience).then(({ auth, cached, start }) => {
+      verifier.check(token, hash, route.audience).then(({ auth, cached }) => {
         if (!isPlainBearer(auth, scheme, dpop)) return authenticateBound(verifier, req, credentials, dpop, hash, route.audience, done, fail);
         publishAccepted(auth, start, cached);
         req.auth = auth;

@@ -41,6 +41,8 @@ export interface IntrospectionResponse {
 /** One cached answer, and the `AuthInfo` made from it once (cache hits share it). */
 interface CachedAnswer {
   response: IntrospectionResponse;
+  /** Characters of the token, which the AuthInfo keeps. */
+  tokenLength: number;
   auth?: AuthInfo;
 }
 
@@ -77,8 +79,8 @@ export class Introspector {
     this.#cache = new LRUCache<string, CachedAnswer>({
       max: options.cacheMaxEntries,
       maxSize: options.cacheMaxBytes,
-      // The answer's JSON, and the token its AuthInfo keeps, at two bytes a character at most.
-      sizeCalculation: (answer, key) => (JSON.stringify(answer.response).length + key.length) * 2 + ANSWER_OVERHEAD,
+      // The answer's JSON, the key and the token its AuthInfo keeps, at two bytes a character at most.
+      sizeCalculation: (answer, key) => (JSON.stringify(answer.response).length + key.length + answer.tokenLength) * 2 + ANSWER_OVERHEAD,
     });
     this.#backoff = new Backoff(config.cooldown);
   }
@@ -133,7 +135,7 @@ export class Introspector {
     const pending = this.#fromStore(hash).then((shared) => {
       if (shared === undefined) return observeCall(endpoint, () => this.#callServer(token, hash, endpoint));
       publishIntrospection('cache-hit', undefined, shared.active);
-      this.#cache.set(hash, { response: shared }, { ttl: this.#ttl(shared) });
+      this.#cache.set(hash, { response: shared, tokenLength: token.length }, { ttl: this.#ttl(shared) });
       return shared;
     });
     const shared = pending.finally(() => this.#inFlight.delete(hash));
@@ -160,7 +162,7 @@ export class Introspector {
         this.#backoff.success();
         this.#lastError = undefined;
         const ttl = this.#ttl(response);
-        this.#cache.set(hash, { response }, { ttl });
+        this.#cache.set(hash, { response, tokenLength: token.length }, { ttl });
         this.#toStore(hash, response, ttl);
         return response;
       },
@@ -217,7 +219,7 @@ export class Introspector {
   /** `response` for `token`, through the cached answer when there is one, so hits share its AuthInfo. */
   #decide(token: string, hash: string, response: IntrospectionResponse): AuthInfo {
     const answer = this.#cache.peek(hash);
-    return this.#decideAnswer(token, answer?.response === response ? answer : { response });
+    return this.#decideAnswer(token, answer?.response === response ? answer : { response, tokenLength: token.length });
   }
 
   /** RFC 7662 §4: an active answer is still checked against this API's expectations. */
