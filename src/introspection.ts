@@ -3,8 +3,10 @@
  * cannot decide).
  *
  * Bounds of the result cache: `cacheMaxEntries` entries and `cacheMaxBytes` bytes (the
- * response JSON length × 2), keyed by the token's SHA-256, never the token. An active
- * result lives until `min(exp, now + maxAge)`; an inactive one `negativeMaxAge`. Calls
+ * response JSON, key and token lengths × 2, plus {@link ANSWER_OVERHEAD}), keyed by the
+ * token's SHA-256. An active result lives until `min(exp, now + maxAge)`; an inactive one
+ * `negativeMaxAge`; a hit is decided without a promise, and every hit on one answer shares
+ * one frozen `AuthInfo`. Calls
  * for the same token share one request (`#inFlight`); at most `maxConcurrency` distinct
  * calls run at once, and a call beyond that is a 503, never a queue. A failed call is
  * never cached. With a shared `store` (e.g. Redis), results are also written there, and a
