@@ -7,7 +7,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuthInfo } from './auth-info.js';
 import { checkAudience, type AudienceCheck } from './audience.js';
 import { insufficientScope, missingToken, OAuthError } from './errors.js';
-import { compileRouteAudience, requestOrigin, routeOf } from './express-route.js';
+import { compileRouteAudience, requestOrigin, routeOf, type RouteContext } from './express-route.js';
 import type { ResourceRegistry } from './resources.js';
 import { buildMetadata } from './metadata.js';
 import { hasAllScopes, hasAnyScope } from './scopes.js';
@@ -121,35 +121,56 @@ export function authenticateRequest(
   }
   const { token, scheme } = credentials;
   const hash = verifier.hash(token);
-  const fail = (err: unknown) =>
-    done(err instanceof OAuthError ? err.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop, scheme)) : err);
   if (scheme === 'Bearer' && dpop !== 'required') {
-    // The hot path: a token decided before (accepted or refused) is answered without a promise.
+    // The hot path: a token decided before (accepted or refused) is answered without a promise
+    // (and without a closure: those live in the functions below).
     let known: AuthInfo | undefined;
     try {
-      known = verifier.decided(token, hash, route.audience);
+      known = verifier.decided(token, hash, route.audience, start);
     } catch (err) {
-      fail(err);
+      failWith(verifier, route, dpop, scheme, done)(err);
       return;
     }
-    if (known !== undefined && isPlainBearer(known, scheme, dpop)) {
+    if (known === undefined) return authenticateFirstSight(verifier, req, credentials, dpop, hash, route, start, done);
+    if (isPlainBearer(known, scheme, dpop)) {
       publishAccepted(known, start, true);
       req.auth = known;
       done();
       return;
     }
-    if (known === undefined) {
-      // First sight of a bearer token: only a `cnf` in it needs the sender checks below.
-      verifier.check(token, hash, route.audience).then(({ auth, cached }) => {
-        if (!isPlainBearer(auth, scheme, dpop)) return authenticateBound(verifier, req, credentials, dpop, hash, route.audience, done, fail);
-        publishAccepted(auth, start, cached);
-        req.auth = auth;
-        done();
-      }, fail);
-      return;
-    }
   }
-  authenticateBound(verifier, req, credentials, dpop, hash, route.audience, done, fail);
+  authenticateBound(verifier, req, credentials, dpop, hash, route.audience, done, failWith(verifier, route, dpop, scheme, done));
+}
+
+/** Passes `err` on with the route's challenge for the request's scheme. */
+function failWith(
+  verifier: TokenVerifier,
+  route: RouteContext,
+  dpop: DpopMode,
+  scheme: Credentials['scheme'],
+  done: (err?: unknown) => void,
+): (err: unknown) => void {
+  return (err) => done(err instanceof OAuthError ? err.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop, scheme)) : err);
+}
+
+/** First sight of a bearer token: only a `cnf` in it needs the sender checks. */
+function authenticateFirstSight(
+  verifier: TokenVerifier,
+  req: Request,
+  credentials: Credentials,
+  dpop: DpopMode,
+  hash: string,
+  route: RouteContext,
+  start: number,
+  done: (err?: unknown) => void,
+): void {
+  const fail = failWith(verifier, route, dpop, credentials.scheme, done);
+  verifier.check(credentials.token, hash, route.audience).then(({ auth, cached }) => {
+    if (!isPlainBearer(auth, credentials.scheme, dpop)) return authenticateBound(verifier, req, credentials, dpop, hash, route.audience, done, fail);
+    publishAccepted(auth, start, cached);
+    req.auth = auth;
+    done();
+  }, fail);
 }
 
 /** DPoP and certificate-bound tokens: the proof and certificate are checked on every request, cache hit or not. */

@@ -5,7 +5,7 @@
  */
 import type { AuthInfo } from './auth-info.js';
 import { OAuthError } from './errors.js';
-import { CHANNELS, publish, secondsSince } from './events.js';
+import { CHANNELS, isObserved, publish, secondsSince } from './events.js';
 import { decodeJws } from './jwt.js';
 import { fullDescriptionOf, reasonOf } from './reasons.js';
 
@@ -17,6 +17,8 @@ function schemeOf(auth: AuthInfo): Scheme {
 
 /** A token was verified; `start` is a `performance.now()` reading. */
 export function publishAccepted(auth: AuthInfo, start: number, cached: boolean): void {
+  // On the hot path: not even the payload's closure unless someone listens.
+  if (!isObserved(CHANNELS.tokenAccepted)) return;
   publish(CHANNELS.tokenAccepted, () => ({
     issuer: auth.issuer,
     tokenType: auth.tokenType,

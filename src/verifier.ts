@@ -102,8 +102,7 @@ export class TokenVerifier {
    * means "call {@link verify}". Refusals are reported; the caller gives them its route's
    * challenge context (`withContext`), once.
    */
-  decided(token: string, hash: string, audience: AudienceCheck = this.audience): AuthInfo | undefined {
-    const start = performance.now();
+  decided(token: string, hash: string, audience: AudienceCheck = this.audience, start = performance.now()): AuthInfo | undefined {
     try {
       const auth = this.#known(token, hash);
       if (auth !== undefined) checkAudience(auth, audience);
