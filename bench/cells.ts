@@ -44,6 +44,12 @@ export interface Scenario {
   floor: MiddlewareId;
   /** Measured seconds (after the warm-up); the pool scenarios measure exactly `POOL_SIZE` requests instead. */
   duration: number;
+  /**
+   * Scenarios of one group are measured in one rotation (see run.ts), so the cells a target
+   * compares across scenarios (a rejection against a valid token, opaque tokens against bare
+   * Express) see the same machine. Default: the scenario's own id.
+   */
+  group?: string;
 }
 
 export const POOL_SIZE = 10_000;
@@ -62,13 +68,13 @@ const POOL_SECONDS = 5;
 
 export function scenarios(long: number, short: number): Scenario[] {
   return [
-    { id: 'reuse-RS256', title: 'one RS256 token reused', tokens: { kind: 'single', alg: 'RS256' }, expect: 200, middlewares: ['none', ...JWT_PEERS], floor: 'jose', duration: long },
-    { id: 'pool-RS256', title: `${POOL_SIZE.toLocaleString('en')} distinct RS256 tokens`, tokens: { kind: 'pool', alg: 'RS256' }, expect: 200, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration: POOL_SECONDS },
+    { id: 'reuse-RS256', title: 'one RS256 token reused', tokens: { kind: 'single', alg: 'RS256' }, expect: 200, middlewares: ['none', ...JWT_PEERS], floor: 'jose', duration: long, group: 'reused' },
+    { id: 'pool-RS256', title: `${POOL_SIZE.toLocaleString('en')} distinct RS256 tokens`, tokens: { kind: 'pool', alg: 'RS256' }, expect: 200, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration: POOL_SECONDS, group: 'pool-RS256' },
     { id: 'pool-ES256', title: `${POOL_SIZE.toLocaleString('en')} distinct ES256 tokens`, tokens: { kind: 'pool', alg: 'ES256' }, expect: 200, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration: POOL_SECONDS },
     { id: 'pool-EdDSA', title: `${POOL_SIZE.toLocaleString('en')} distinct EdDSA tokens`, tokens: { kind: 'pool', alg: 'EdDSA' }, expect: 200, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration: POOL_SECONDS },
-    { id: 'bad-signature', title: 'invalid signature (RS256, known kid), reused', tokens: { kind: 'bad-signature', alg: 'RS256' }, expect: 401, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration: short },
-    { id: 'bad-signature-pool', title: `${POOL_SIZE.toLocaleString('en')} distinct invalid signatures (RS256, known kid)`, tokens: { kind: 'bad-pool', alg: 'RS256' }, expect: 401, middlewares: ['jose', 'resource-guard'], baselineFrom: 'reuse-RS256', floor: 'jose', duration: POOL_SECONDS },
-    { id: 'no-token', title: 'no Authorization header', tokens: { kind: 'none' }, expect: 401, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration: short },
-    { id: 'opaque', title: 'one opaque token reused, introspection cache warm', tokens: { kind: 'opaque' }, expect: 200, middlewares: ['introspect', 'resource-guard'], baselineFrom: 'reuse-RS256', floor: 'introspect', duration: short },
+    { id: 'bad-signature', title: 'invalid signature (RS256, known kid), reused', tokens: { kind: 'bad-signature', alg: 'RS256' }, expect: 401, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration: short, group: 'reused' },
+    { id: 'bad-signature-pool', title: `${POOL_SIZE.toLocaleString('en')} distinct invalid signatures (RS256, known kid)`, tokens: { kind: 'bad-pool', alg: 'RS256' }, expect: 401, middlewares: ['jose', 'resource-guard'], baselineFrom: 'reuse-RS256', floor: 'jose', duration: POOL_SECONDS, group: 'pool-RS256' },
+    { id: 'no-token', title: 'no Authorization header', tokens: { kind: 'none' }, expect: 401, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration: short, group: 'reused' },
+    { id: 'opaque', title: 'one opaque token reused, introspection cache warm', tokens: { kind: 'opaque' }, expect: 200, middlewares: ['introspect', 'resource-guard'], baselineFrom: 'reuse-RS256', floor: 'introspect', duration: short, group: 'reused' },
   ];
 }

@@ -177,81 +177,61 @@ async function precheck(url: string, scenario: Scenario, middleware: MiddlewareI
 }
 
 interface Slot {
+  scenario: Scenario;
   middleware: MiddlewareId;
   cell: Cell & { markAt?: number };
   server: ServerChild;
   slices: Slice[];
 }
 
+/** Scenarios measured in one rotation, each with the middlewares it runs. */
+type Group = Array<{ scenario: Scenario; middlewares: MiddlewareId[] }>;
+
 /**
- * One scenario: a server per middleware, each pre-checked and warmed up, then measured in two
- * slices in ABBA order ((a)(b)…(e) then (e)…(b)(a)), half the duration (or half the pool)
- * each. A drift of the machine's speed during the scenario, which on this 2-vCPU VM moved
- * single cells by 10–20 %, then falls on every middleware alike instead of on the last ones.
+ * One group of scenarios: a server per scenario and middleware, each pre-checked and warmed
+ * up, then all measured in two slices in ABBA order (every slot once, then every slot again
+ * in reverse), half the duration (or half the pool) each. A drift of the machine's speed,
+ * which on this 2-vCPU VM moved single cells by 10–20 % within minutes, then falls on every
+ * cell of the group alike: on the middlewares of a scenario, and on the cells a target
+ * compares across scenarios (a refused token against a valid one, opaque tokens against bare
+ * Express).
  */
-async function runScenario(
+async function runGroup(
   as: AuthorizationServer,
-  scenario: Scenario,
-  middlewares: MiddlewareId[],
+  group: Group,
   tokens: Tokens,
   plannedSeconds: number,
   cpuProfileDir?: string,
 ): Promise<Array<Cell & { markAt?: number }>> {
   const done: Array<Cell & { markAt?: number }> = [];
   const slots: Slot[] = [];
-  const scenarioStart = Date.now();
+  const groupStart = Date.now();
   const quiet = async () => {
     const mayWait = Math.min(quietLeft, 5_000, slack(plannedSeconds) * 1000);
     if (mayWait > 0) quietLeft -= await waitForQuiet(settings.noiseLimit, mayWait);
   };
   try {
-    for (const middleware of middlewares) {
-      const expect = middleware === 'none' ? 200 : scenario.expect;
-      const cell: Cell & { markAt?: number } = { scenario: scenario.id, middleware, state: 'measured', flags: [], expect };
-      done.push(cell);
-      const config: ServerConfig = {
-        middleware,
-        issuer: as.issuer,
-        jwksUri: as.jwksUri,
-        introspectionEndpoint: as.introspectionEndpoint,
-        introspection: scenario.tokens.kind === 'opaque',
-      };
-      let server: ServerChild;
-      try {
-        server = await startServer(config, cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`]);
-      } catch (err) {
-        Object.assign(cell, { state: 'failed', reason: (err as Error).message });
-        continue;
-      }
-      const slot: Slot = { middleware, cell, server, slices: [] };
-      try {
-        const check = await precheck(server.url, scenario, middleware, tokens);
-        if (check.na !== undefined || check.problems.length > 0) {
-          Object.assign(cell, check.na !== undefined ? { state: 'n/a', reason: check.na } : { state: 'failed', reason: `pre-check: ${check.problems.join('; ')}` });
-          await server.stop();
-          continue;
-        }
-        await warmUp(server, settings.connections, settings.warmup, authorizationOf(scenario, tokens, 'warmup'));
-        slots.push(slot);
-      } catch (err) {
-        Object.assign(cell, { state: 'failed', reason: (err as Error).message });
-        await server.stop();
+    for (const { scenario, middlewares } of group) {
+      for (const middleware of middlewares) {
+        const slot = await prepareSlot(as, scenario, middleware, tokens, cpuProfileDir);
+        done.push(slot.cell);
+        if (slot.server !== undefined) slots.push(slot as Slot);
       }
     }
-    const amount = amountOf(scenario);
     for (const [half, order] of [[0, slots], [1, [...slots].reverse()]] as const) {
       for (const slot of order) {
         if (slot.cell.state !== 'measured') continue;
         await quiet();
         if (half === 0 && cpuProfileDir !== undefined) slot.cell.markAt = await slot.server.mark();
+        const amount = amountOf(slot.scenario);
         try {
           slot.slices.push(
             await measureSlice({
               server: slot.server,
               connections: settings.connections,
-              duration: scenario.duration / 2,
+              duration: slot.scenario.duration / 2,
               amount: amount === undefined ? undefined : amount / 2,
-              authorization: authorizationOf(scenario, tokens, 'measure', half),
+              authorization: authorizationOf(slot.scenario, tokens, 'measure', half),
             }),
           );
         } catch (err) {
@@ -260,29 +240,74 @@ async function runScenario(
       }
     }
     for (const slot of slots) {
-      const { cell } = slot;
-      if (cell.state !== 'measured') continue;
-      const result = combine(slot.slices, await slot.server.usage());
-      cell.result = result;
-      if (amount !== undefined) cell.notes = [`each of the ${result.requests.toLocaleString('en')} tokens once, in ${result.seconds.toFixed(1)} s`];
-      const wrong = Object.entries(result.statuses).filter(([code]) => Number(code) !== cell.expect);
-      if (wrong.length > 0) cell.flags.push(`wrong statuses ${wrong.map(([c, n]) => `${c}×${n}`).join(' ')}`);
-      if (result.errors > 0 || result.timeouts > 0) cell.flags.push(`${result.errors} errors, ${result.timeouts} timeouts`);
-      if (result.requests === 0) cell.flags.push('no responses');
-      if (result.otherCpu !== undefined && result.otherCpu > settings.noiseLimit) {
-        cell.flags.push(`noisy: other processes used ${result.otherCpu.toFixed(2)} cores`);
-      }
+      if (slot.cell.state === 'measured') judgeSlot(slot, await slot.server.usage());
     }
   } finally {
     for (const slot of slots) await slot.server.stop();
     const measuredSlots = slots.filter((slot) => slot.cell.result !== undefined);
     if (measuredSlots.length > 0) {
       const busy = measuredSlots.reduce((sum, slot) => sum + settings.warmup + slot.cell.result!.seconds, 0);
-      overhead.total += (Date.now() - scenarioStart) / 1000 - busy;
+      overhead.total += (Date.now() - groupStart) / 1000 - busy;
       overhead.cells += measuredSlots.length;
     }
   }
   return done;
+}
+
+/** Starts, pre-checks and warms up one cell's server; without a server when the cell cannot run. */
+async function prepareSlot(
+  as: AuthorizationServer,
+  scenario: Scenario,
+  middleware: MiddlewareId,
+  tokens: Tokens,
+  cpuProfileDir: string | undefined,
+): Promise<Omit<Slot, 'server'> & { server?: ServerChild }> {
+  const expect = middleware === 'none' ? 200 : scenario.expect;
+  const cell: Cell & { markAt?: number } = { scenario: scenario.id, middleware, state: 'measured', flags: [], expect };
+  const slot = { scenario, middleware, cell, slices: [] as Slice[] };
+  const config: ServerConfig = {
+    middleware,
+    issuer: as.issuer,
+    jwksUri: as.jwksUri,
+    introspectionEndpoint: as.introspectionEndpoint,
+    introspection: scenario.tokens.kind === 'opaque',
+  };
+  let server: ServerChild;
+  try {
+    server = await startServer(config, cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`]);
+  } catch (err) {
+    Object.assign(cell, { state: 'failed', reason: (err as Error).message });
+    return slot;
+  }
+  try {
+    const check = await precheck(server.url, scenario, middleware, tokens);
+    if (check.na !== undefined || check.problems.length > 0) {
+      Object.assign(cell, check.na !== undefined ? { state: 'n/a', reason: check.na } : { state: 'failed', reason: `pre-check: ${check.problems.join('; ')}` });
+      await server.stop();
+      return slot;
+    }
+    await warmUp(server, settings.connections, settings.warmup, authorizationOf(scenario, tokens, 'warmup'));
+    return { ...slot, server };
+  } catch (err) {
+    Object.assign(cell, { state: 'failed', reason: (err as Error).message });
+    await server.stop();
+    return slot;
+  }
+}
+
+/** Merges a measured slot's slices into its cell's result and flags what went wrong. */
+function judgeSlot(slot: Slot, usage: Awaited<ReturnType<ServerChild['usage']>>): void {
+  const { cell } = slot;
+  const result = combine(slot.slices, usage);
+  cell.result = result;
+  if (amountOf(slot.scenario) !== undefined) cell.notes = [`each of the ${result.requests.toLocaleString('en')} tokens once, in ${result.seconds.toFixed(1)} s`];
+  const wrong = Object.entries(result.statuses).filter(([code]) => Number(code) !== cell.expect);
+  if (wrong.length > 0) cell.flags.push(`wrong statuses ${wrong.map(([c, n]) => `${c}×${n}`).join(' ')}`);
+  if (result.errors > 0 || result.timeouts > 0) cell.flags.push(`${result.errors} errors, ${result.timeouts} timeouts`);
+  if (result.requests === 0) cell.flags.push('no responses');
+  if (result.otherCpu !== undefined && result.otherCpu > settings.noiseLimit) {
+    cell.flags.push(`noisy: other processes used ${result.otherCpu.toFixed(2)} cores`);
+  }
 }
 
 /** Runs a bench script in its own process (so its heap and JIT are its own); returns its JSON. */
@@ -338,18 +363,28 @@ async function main(): Promise<void> {
       scenario,
       middlewares: scenario.middlewares.filter((m) => onlyMiddlewares === undefined || onlyMiddlewares.includes(m)),
     }));
-    for (const [index, { scenario, middlewares }] of plan.entries()) {
-      const remaining = plan.slice(index).reduce((sum, p) => sum + p.middlewares.length * cellSeconds(p.scenario.duration), 0) + tailSeconds();
-      const measured = await runScenario(as, scenario, middlewares, tokens, remaining);
-      cells.push(...measured);
+    const groups = new Map<string, Group>();
+    for (const entry of plan) {
+      const id = entry.scenario.group ?? entry.scenario.id;
+      groups.set(id, [...(groups.get(id) ?? []), entry]);
+    }
+    const measuredCells: Cell[] = [];
+    let left = plan.reduce((sum, p) => sum + p.middlewares.length * cellSeconds(p.scenario.duration), 0);
+    for (const [id, group] of groups) {
+      log(`measuring ${group.length > 1 ? `${group.map((g) => g.scenario.id).join(', ')} in one rotation` : id}`);
+      const measured = await runGroup(as, group, tokens, left + tailSeconds());
+      left -= group.reduce((sum, p) => sum + p.middlewares.length * cellSeconds(p.scenario.duration), 0);
+      measuredCells.push(...measured);
       for (const cell of measured) {
         const r = cell.result;
         log(
-          `${scenario.id} ${LETTER[cell.middleware]} ${LABEL[cell.middleware]}: ` +
+          `${cell.scenario} ${LETTER[cell.middleware]} ${LABEL[cell.middleware]}: ` +
             (r === undefined ? `${cell.state} (${cell.reason})` : `${r.rps.toFixed(0)} req/s, ${r.cpuPerRequest.toFixed(0)} µs CPU/req, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms${cell.flags.length > 0 ? `, FLAGGED: ${cell.flags.join('; ')}` : ''}`),
         );
       }
     }
+    // The table in scenario order, whatever the rotations.
+    for (const { scenario } of plan) cells.push(...measuredCells.filter((cell) => cell.scenario === scenario.id));
     addRatios(cells, scenarios);
     console.log(`\nHTTP: ${settings.connections} connections, ${settings.warmup} s warm-up; ratios to (a) and to the floor ((b), or (f) for opaque tokens), same run\n`);
     console.log(textTable(cells));
@@ -377,7 +412,7 @@ async function main(): Promise<void> {
         log(`CPU profile of resource-guard, ${id}`);
         const dir = mkdtempSync(join(tmpdir(), 'rg-prof-'));
         try {
-          const [cell] = await runScenario(as, scenario, ['resource-guard'], tokens, tailSeconds(), dir);
+          const [cell] = await runGroup(as, [{ scenario, middlewares: ['resource-guard'] }], tokens, tailSeconds(), dir);
           if (cell === undefined) continue;
           const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
           if (file === undefined || cell.result === undefined) continue;

@@ -37,6 +37,7 @@ export function publishRejected(
   start: number,
   scheme: Scheme = 'Bearer',
 ): void {
+  if (!isObserved(CHANNELS.tokenRejected)) return;
   publish(CHANNELS.tokenRejected, () => {
     const decoded = typeof token === 'string' && token.length > 0 ? decodeJws(token) : undefined;
     const iss = decoded?.payload.iss;
