@@ -6,7 +6,7 @@
  *
  * Options: --quick (2 s runs, nothing written: a smoke test, figures not for publishing)
  *          --only <scenario,...>   --middlewares <none,jose,auth0,express-jwt,resource-guard,introspect>
- *          --connections <n>   --warmup <s>   --duration <s>
+ *          --connections <n>   --warmup <s>   --duration <s>   --slices <n>
  *          --no-micro  --no-memory  --no-profile  --no-write
  *          --profile <scenario,...> (profile these resource-guard cells instead of the worst misses)
  *          --memory (feed 1,000,000 tokens to the memory run; longer than 5 minutes)
@@ -48,8 +48,10 @@ const quick = flag('--quick');
 const settings = {
   connections: Number(option('--connections') ?? 50),
   warmup: Number(option('--warmup') ?? 1),
-  long: Number(option('--duration') ?? (quick ? 2 : 4)),
-  short: Number(option('--duration') ?? (quick ? 2 : 3)),
+  long: Number(option('--duration') ?? (quick ? 2 : 6)),
+  short: Number(option('--duration') ?? (quick ? 2 : 4)),
+  /** Measured slices per cell, in ABBA order over a rotation; each gets a share of the duration or pool. */
+  slices: Number(option('--slices') ?? (quick ? 2 : 4)),
   memoryTokens: flag('--memory') ? 1_000_000 : Number(option('--memory-tokens') ?? 30_000),
   /** Other processes using more than this many cores during a cell flag it as noisy. */
   noiseLimit: 0.25,
@@ -60,7 +62,7 @@ const settings = {
    * measuring again only happen while the rest of the plan still fits. Keeps `npm run bench`
    * under 5 minutes on a busy machine.
    */
-  budget: Number(option('--budget') ?? (flag('--memory') ? 565 : 265)),
+  budget: Number(option('--budget') ?? (flag('--memory') ? 575 : 275)),
 };
 let quietLeft = settings.quietWait * 1000;
 
@@ -120,9 +122,10 @@ async function mintTokens(as: AuthorizationServer): Promise<Tokens> {
 /**
  * The Authorization header(s) of a scenario: one string, a rotation, or none. The pool
  * scenarios warm up (and pre-check) on other tokens, so every measured request carries a
- * token the server has never seen; `half` picks which half of the pool a measured slice uses.
+ * token the server has never seen; a measured slice `k` of `settings.slices` uses the k-th
+ * share of the pool.
  */
-function authorizationOf(scenario: Scenario, tokens: Tokens, phase: 'warmup' | 'measure' = 'measure', half: 0 | 1 = 0): (() => string) | string | undefined {
+function authorizationOf(scenario: Scenario, tokens: Tokens, phase: 'warmup' | 'measure' = 'measure', slice = 0): (() => string) | string | undefined {
   const t = scenario.tokens;
   switch (t.kind) {
     case 'single':
@@ -137,7 +140,7 @@ function authorizationOf(scenario: Scenario, tokens: Tokens, phase: 'warmup' | '
     case 'bad-pool': {
       const source = phase === 'warmup' ? (t.kind === 'pool' ? tokens.warmPool : tokens.badWarmPool) : t.kind === 'pool' ? tokens.pool : tokens.badPool;
       let list = source[t.alg];
-      if (phase === 'measure') list = half === 0 ? list.slice(0, list.length / 2) : list.slice(list.length / 2);
+      if (phase === 'measure') list = list.slice((slice * list.length) / settings.slices, ((slice + 1) * list.length) / settings.slices);
       const headers = list.map((token) => `Bearer ${token}`);
       let next = 0;
       return () => headers[next++ % headers.length]!;
@@ -189,8 +192,8 @@ type Group = Array<{ scenario: Scenario; middlewares: MiddlewareId[] }>;
 
 /**
  * One group of scenarios: a server per scenario and middleware, each pre-checked and warmed
- * up, then all measured in two slices in ABBA order (every slot once, then every slot again
- * in reverse), half the duration (or half the pool) each. A drift of the machine's speed,
+ * up, then all measured in `settings.slices` slices in ABBA order (every slot once, then
+ * every slot again in reverse, and so on), a share of the duration (or of the pool) each. A drift of the machine's speed,
  * which on this 2-vCPU VM moved single cells by 10–20 % within minutes, then falls on every
  * cell of the group alike: on the middlewares of a scenario, and on the cells a target
  * compares across scenarios (a refused token against a valid one, opaque tokens against bare
@@ -218,20 +221,21 @@ async function runGroup(
         if (slot.server !== undefined) slots.push(slot as Slot);
       }
     }
-    for (const [half, order] of [[0, slots], [1, [...slots].reverse()]] as const) {
-      for (const slot of order) {
+    for (let slice = 0; slice < settings.slices; slice++) {
+      // A B … B A, repeated: every other pass in reverse.
+      for (const slot of slice % 2 === 0 ? slots : [...slots].reverse()) {
         if (slot.cell.state !== 'measured') continue;
         await quiet();
-        if (half === 0 && cpuProfileDir !== undefined) slot.cell.markAt = await slot.server.mark();
+        if (slice === 0 && cpuProfileDir !== undefined) slot.cell.markAt = await slot.server.mark();
         const amount = amountOf(slot.scenario);
         try {
           slot.slices.push(
             await measureSlice({
               server: slot.server,
               connections: settings.connections,
-              duration: slot.scenario.duration / 2,
-              amount: amount === undefined ? undefined : amount / 2,
-              authorization: authorizationOf(slot.scenario, tokens, 'measure', half),
+              duration: slot.scenario.duration / settings.slices,
+              amount: amount === undefined ? undefined : amount / settings.slices,
+              authorization: authorizationOf(slot.scenario, tokens, 'measure', slice),
             }),
           );
         } catch (err) {
