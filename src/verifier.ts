@@ -148,10 +148,13 @@ export class TokenVerifier {
 
   /** What the caches already say about a token: a refusal (thrown), a decision, or nothing. */
   #known(token: string, hash: string): AuthInfo | undefined {
+    // A verified token is never refused for good, nor the other way round: the common case first.
+    const verified = this.tokenCache?.get(hash);
+    if (verified !== undefined) return verified;
     const refused = this.refusals?.get(hash);
     if (refused !== undefined) throw invalidToken(refused);
     // With `introspectJwt`, a JWT's signature is checked on every call before its introspection.
-    return this.tokenCache?.get(hash) ?? (this.config.introspection?.introspectJwt ? undefined : this.introspector?.cached(token, hash));
+    return this.config.introspection?.introspectJwt ? undefined : this.introspector?.cached(token, hash);
   }
 
   async #decide(token: string, hash: string, audience: AudienceCheck): Promise<AuthInfo> {
