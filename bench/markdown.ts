@@ -125,8 +125,8 @@ export function renderMarkdown(run: RunRecord, jsonPath: string): string {
   }
   out.push('## HTTP', '');
   out.push(
-    `${m.settings.connections} connections from autocannon in the parent process, one server child per cell, ` +
-      `${m.settings.warmup} s warm-up, then ${m.settings.slices ?? 2} slices in ABBA order over a rotation of scenarios (reuse, bad signature, no token and opaque together; the two RS256 pools together), ${m.settings.long} s in all for \`reuse-RS256\`, ${m.settings.short} s for the others, 10,000 requests (one per token) for the pools. ` +
+    `${m.settings.connections} connections from autocannon in the parent process, ${(m.settings.replicas ?? 1) > 1 ? `${m.settings.replicas} server children taking turns for (a), (b) and (e) and one for each other cell` : 'one server child per cell'}, ` +
+      `${m.settings.warmup} s warm-up each, then ${m.settings.slices ?? 2} slices in ABBA order over a rotation of scenarios (reuse, bad signature, no token and opaque together; the two RS256 pools together), ${m.settings.long} s in all for \`reuse-RS256\`, ${m.settings.short} s for the others, 10,000 requests (one per token) for the pools. ` +
       'Ratios: ×(a) is to bare Express, ×floor to the hand-written per-request check of the same scenario ((b) jose for JWTs, (f) introspection for opaque tokens); for latency and RSS lower is better. ' +
       '`CPU µs/req` is the server process\'s CPU time (every thread) per request: the work a request costs, which other processes on the machine barely inflate, and what decides capacity when every core runs a worker. ' +
       'Notes: `cpu srv` = server cores used (main thread + libuv pool), `load` = load generator, `other` = the rest of the machine (noise). ' +

@@ -6,7 +6,7 @@
  *
  * Options: --quick (2 s runs, nothing written: a smoke test, figures not for publishing)
  *          --only <scenario,...>   --middlewares <none,jose,auth0,express-jwt,resource-guard,introspect>
- *          --connections <n>   --warmup <s>   --duration <s>   --slices <n>
+ *          --connections <n>   --warmup <s>   --duration <s>   --slices <n>   --replicas <n>
  *          --no-micro  --no-memory  --no-profile  --no-write
  *          --profile <scenario,...> (profile these resource-guard cells instead of the worst misses)
  *          --memory (feed 1,000,000 tokens to the memory run; longer than 5 minutes)
@@ -47,11 +47,13 @@ const started = Date.now();
 const quick = flag('--quick');
 const settings = {
   connections: Number(option('--connections') ?? 50),
-  warmup: Number(option('--warmup') ?? 1),
+  warmup: Number(option('--warmup') ?? 0.5),
   long: Number(option('--duration') ?? (quick ? 2 : 6)),
   short: Number(option('--duration') ?? (quick ? 2 : 4)),
   /** Measured slices per cell, in ABBA order over a rotation; each gets a share of the duration or pool. */
   slices: Number(option('--slices') ?? (quick ? 2 : 4)),
+  /** Server processes per referenced cell (see REPLICATED). */
+  replicas: Number(option('--replicas') ?? 2),
   memoryTokens: flag('--memory') ? 1_000_000 : Number(option('--memory-tokens') ?? 30_000),
   /** Other processes using more than this many cores during a cell flag it as noisy. */
   noiseLimit: 0.25,
@@ -179,7 +181,16 @@ async function precheck(url: string, scenario: Scenario, middleware: MiddlewareI
   return { problems };
 }
 
+/**
+ * Cells run by this many server processes, taking turns by slice: one process's JIT and heap
+ * layout moved a cell by up to ±20 µs of CPU per request between runs. The references and
+ * resource-guard only, whose cells the close targets compare; the peers run once.
+ */
+const REPLICATED = new Set<MiddlewareId>(['none', 'jose', 'resource-guard']);
+
 interface Slot {
+  /** Which of the cell's server processes this is. */
+  replica: number;
   scenario: Scenario;
   middleware: MiddlewareId;
   cell: Cell & { markAt?: number };
@@ -214,17 +225,25 @@ async function runGroup(
     if (mayWait > 0) quietLeft -= await waitForQuiet(settings.noiseLimit, mayWait);
   };
   try {
+    const replicas = cpuProfileDir === undefined ? settings.replicas : 1;
     for (const { scenario, middlewares } of group) {
       for (const middleware of middlewares) {
-        const slot = await prepareSlot(as, scenario, middleware, tokens, cpuProfileDir);
-        done.push(slot.cell);
-        if (slot.server !== undefined) slots.push(slot as Slot);
+        const first = await prepareSlot(as, scenario, middleware, tokens, cpuProfileDir);
+        done.push(first.cell);
+        if (first.server === undefined) continue;
+        slots.push({ ...(first as Slot), replica: 0 });
+        for (let replica = 1; replica < (REPLICATED.has(middleware) ? replicas : 1); replica++) {
+          const twin = await prepareSlot(as, scenario, middleware, tokens, undefined);
+          if (twin.server !== undefined) slots.push({ ...(twin as Slot), cell: first.cell, replica });
+        }
       }
     }
     for (let slice = 0; slice < settings.slices; slice++) {
-      // A B … B A, repeated: every other pass in reverse.
+      // A B … B A, repeated: every other pass in reverse; replicas of a cell take turns.
       for (const slot of slice % 2 === 0 ? slots : [...slots].reverse()) {
         if (slot.cell.state !== 'measured') continue;
+        const count = slots.filter((other) => other.cell === slot.cell).length;
+        if (slice % count !== slot.replica) continue;
         await quiet();
         if (slice === 0 && cpuProfileDir !== undefined) slot.cell.markAt = await slot.server.mark();
         const amount = amountOf(slot.scenario);
@@ -244,11 +263,13 @@ async function runGroup(
       }
     }
     for (const slot of slots) {
-      if (slot.cell.state === 'measured') judgeSlot(slot, await slot.server.usage());
+      if (slot.replica !== 0 || slot.cell.state !== 'measured') continue;
+      const all = slots.filter((other) => other.cell === slot.cell).flatMap((other) => other.slices);
+      judgeSlot({ ...slot, slices: all }, await slot.server.usage());
     }
   } finally {
     for (const slot of slots) await slot.server.stop();
-    const measuredSlots = slots.filter((slot) => slot.cell.result !== undefined);
+    const measuredSlots = slots.filter((slot) => slot.replica === 0 && slot.cell.result !== undefined);
     if (measuredSlots.length > 0) {
       const busy = measuredSlots.reduce((sum, slot) => sum + settings.warmup + slot.cell.result!.seconds, 0);
       overhead.total += (Date.now() - groupStart) / 1000 - busy;
@@ -265,7 +286,7 @@ async function prepareSlot(
   middleware: MiddlewareId,
   tokens: Tokens,
   cpuProfileDir: string | undefined,
-): Promise<Omit<Slot, 'server'> & { server?: ServerChild }> {
+): Promise<Omit<Slot, 'server' | 'replica'> & { server?: ServerChild }> {
   const expect = middleware === 'none' ? 200 : scenario.expect;
   const cell: Cell & { markAt?: number } = { scenario: scenario.id, middleware, state: 'measured', flags: [], expect };
   const slot = { scenario, middleware, cell, slices: [] as Slice[] };
