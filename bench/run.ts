@@ -48,8 +48,8 @@ const quick = flag('--quick');
 const settings = {
   connections: Number(option('--connections') ?? 50),
   warmup: Number(option('--warmup') ?? 0.5),
-  long: Number(option('--duration') ?? (quick ? 2 : 6)),
-  short: Number(option('--duration') ?? (quick ? 2 : 4)),
+  long: Number(option('--duration') ?? (quick ? 2 : 4)),
+  short: Number(option('--duration') ?? (quick ? 2 : 3)),
   /** Measured slices per cell, in ABBA order over a rotation; each gets a share of the duration or pool. */
   slices: Number(option('--slices') ?? (quick ? 2 : 4)),
   /** Server processes per referenced cell (see REPLICATED). */
