@@ -47,13 +47,17 @@ const started = Date.now();
 const quick = flag('--quick');
 const settings = {
   connections: Number(option('--connections') ?? 50),
-  warmup: Number(option('--warmup') ?? 0.5),
+  warmup: Number(option('--warmup') ?? 1),
   long: Number(option('--duration') ?? (quick ? 2 : 4)),
   short: Number(option('--duration') ?? (quick ? 2 : 3)),
   /** Measured slices per cell, in ABBA order over a rotation; each gets a share of the duration or pool. */
   slices: Number(option('--slices') ?? (quick ? 2 : 4)),
-  /** Server processes per referenced cell (see REPLICATED). */
-  replicas: Number(option('--replicas') ?? 2),
+  /**
+   * Server processes per referenced cell (see REPLICATED). Default 1: with two, each process
+   * got half the measured time and less JIT warmth than the single-process peer cells, which
+   * biased the pool scenarios against the replicated cells by 5–10 %.
+   */
+  replicas: Number(option('--replicas') ?? 1),
   memoryTokens: flag('--memory') ? 1_000_000 : Number(option('--memory-tokens') ?? 30_000),
   /** Other processes using more than this many cores during a cell flag it as noisy. */
   noiseLimit: 0.25,
@@ -182,9 +186,9 @@ async function precheck(url: string, scenario: Scenario, middleware: MiddlewareI
 }
 
 /**
- * Cells run by this many server processes, taking turns by slice: one process's JIT and heap
- * layout moved a cell by up to ±20 µs of CPU per request between runs. The references and
- * resource-guard only, whose cells the close targets compare; the peers run once.
+ * Cells that `--replicas n` runs in n server processes taking turns by slice (one process's
+ * JIT and heap layout moved a cell by up to ±20 µs of CPU per request between runs): the
+ * references and resource-guard, whose cells the close targets compare; the peers run once.
  */
 const REPLICATED = new Set<MiddlewareId>(['none', 'jose', 'resource-guard']);
 
