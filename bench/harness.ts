@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { percentile, runLoad, type LoadResult } from './load.js';
+import { loadResult, runLoad, type LoadResult } from './load.js';
 import type { ServerConfig } from './server.js';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
@@ -178,27 +178,25 @@ export async function measureSlice(spec: SliceSpec): Promise<Slice> {
 
 /** Several slices of one cell (measured at different times) as one measurement. */
 export function combine(slices: Slice[], usage: Usage): Measurement {
-  const requests = slices.reduce((sum, s) => sum + s.load.requests, 0);
-  const seconds = slices.reduce((sum, s) => sum + s.load.seconds, 0);
-  const serverSeconds = slices.reduce((sum, s) => sum + s.serverSeconds, 0);
-  const loaderSeconds = slices.reduce((sum, s) => sum + s.loaderSeconds, 0);
-  const machine = slices.every((s) => s.machineSeconds !== undefined) ? slices.reduce((sum, s) => sum + s.machineSeconds!, 0) : undefined;
-  const latencies = slices.flatMap((s) => s.load.latencies ?? []).sort((a, b) => a - b);
+  const sum = (pick: (s: Slice) => number) => slices.reduce((total, s) => total + pick(s), 0);
   const statuses: Record<string, number> = {};
   for (const s of slices) for (const [code, n] of Object.entries(s.load.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
-  return {
-    requests,
-    seconds,
-    rps: requests / seconds,
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
+  const load = loadResult({
+    seconds: sum((s) => s.load.seconds),
     statuses,
-    errors: slices.reduce((sum, s) => sum + s.load.errors, 0),
-    timeouts: slices.reduce((sum, s) => sum + s.load.timeouts, 0),
-    loaderCpu: loaderSeconds / seconds,
-    serverCpu: serverSeconds / seconds,
-    cpuPerRequest: requests === 0 ? NaN : (serverSeconds * 1e6) / requests,
-    otherCpu: machine === undefined ? undefined : Math.max(0, (machine - serverSeconds - loaderSeconds) / seconds),
+    latencies: slices.flatMap((s) => s.load.latencies ?? []),
+    errors: sum((s) => s.load.errors),
+    timeouts: sum((s) => s.load.timeouts),
+    loaderSeconds: sum((s) => s.loaderSeconds),
+  });
+  const serverSeconds = sum((s) => s.serverSeconds);
+  const machine = slices.every((s) => s.machineSeconds !== undefined) ? sum((s) => s.machineSeconds!) : undefined;
+  const { latencies: _latencies, ...result } = load;
+  return {
+    ...result,
+    serverCpu: serverSeconds / load.seconds,
+    cpuPerRequest: load.requests === 0 ? NaN : (serverSeconds * 1e6) / load.requests,
+    otherCpu: machine === undefined ? undefined : Math.max(0, (machine - serverSeconds - sum((s) => s.loaderSeconds)) / load.seconds),
     rss: usage.rss,
     maxRss: usage.maxRss,
     heapUsed: usage.heapUsed,

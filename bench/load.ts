@@ -44,18 +44,30 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const used = process.cpuUsage(cpu);
   const statuses: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats)) statuses[code] = Number(count);
-  const requests = Object.values(statuses).reduce((a, b) => a + b, 0);
-  latencies.sort((a, b) => a - b);
+  return loadResult({ seconds, statuses, latencies, errors: result.errors, timeouts: result.timeouts, loaderSeconds: (used.user + used.system) / 1e6 });
+}
+
+/** A {@link LoadResult} from raw counts; `latencies` are sorted in place. */
+export function loadResult(raw: {
+  seconds: number;
+  statuses: Record<string, number>;
+  latencies: number[];
+  errors: number;
+  timeouts: number;
+  loaderSeconds: number;
+}): LoadResult {
+  const requests = Object.values(raw.statuses).reduce((a, b) => a + b, 0);
+  const latencies = raw.latencies.sort((a, b) => a - b);
   return {
     requests,
-    seconds,
-    rps: requests / seconds,
+    seconds: raw.seconds,
+    rps: requests / raw.seconds,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
-    statuses,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    loaderCpu: (used.user + used.system) / 1e6 / seconds,
+    statuses: raw.statuses,
+    errors: raw.errors,
+    timeouts: raw.timeouts,
+    loaderCpu: raw.loaderSeconds / raw.seconds,
     latencies,
   };
 }

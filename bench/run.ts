@@ -399,8 +399,8 @@ async function main(): Promise<void> {
     }
     const measuredCells: Cell[] = [];
     let left = plan.reduce((sum, p) => sum + p.middlewares.length * cellSeconds(p.scenario.duration), 0);
-    for (const [id, group] of groups) {
-      log(`measuring ${group.length > 1 ? `${group.map((g) => g.scenario.id).join(', ')} in one rotation` : id}`);
+    for (const group of groups.values()) {
+      log(`measuring ${group.map((g) => g.scenario.id).join(', ')}${group.length > 1 ? ' in one rotation' : ''}`);
       const measured = await runGroup(as, group, tokens, left + tailSeconds());
       left -= group.reduce((sum, p) => sum + p.middlewares.length * cellSeconds(p.scenario.duration), 0);
       measuredCells.push(...measured);
