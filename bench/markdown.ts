@@ -82,6 +82,20 @@ export function findings(run: RunRecord): string[] {
     }
     if (parts.length > 0) out.push(`In process, CPU per call with 16 in flight, the guard's own cost beside jose's: ${parts.join('; ')}.`);
   }
+  const hot = run.micro?.find((r) => r.alg === 'RS256' && r.case.includes('hot'));
+  for (const id of ['reuse-RS256', 'opaque']) {
+    const e = measured(run, id, 'resource-guard');
+    const a = measured(run, 'reuse-RS256', 'none');
+    if (e === undefined || a === undefined || hot === undefined) continue;
+    const delta = e.result!.cpuPerRequest - a.result!.cpuPerRequest;
+    if (delta <= 0) continue;
+    out.push(
+      `\`${id}\`: a cached decision costs resource-guard ${hot.cpuUs.toFixed(1)} µs per \`guard.verify()\` in process (micro-benchmark, hot), yet its cell used ` +
+        `${delta.toFixed(0)} µs more server CPU per request than bare Express in the same rotation. The same code runs far slower between two HTTP requests ` +
+        '(caches and branch predictors cold after the HTTP and Express work of each request), and one server process can differ from the next by ±20 µs: ' +
+        'see "Reading the numbers" in README.md.',
+    );
+  }
   for (const id of ['bad-signature', 'no-token']) {
     const reject = measured(run, id, 'resource-guard');
     const valid = measured(run, 'reuse-RS256', 'resource-guard');
