@@ -110,13 +110,14 @@ export function authenticateRequest(
     );
   } catch (err) {
     publishRejected(err, undefined, verifier.config.issuers, start);
-    done(err instanceof OAuthError ? err.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop)) : err);
+    failWith(verifier, route, dpop, undefined, done)(err);
     return;
   }
   if (credentials === undefined) {
-    const missing = optional ? undefined : missingToken();
-    if (missing !== undefined) publishRejected(missing, undefined, verifier.config.issuers, start);
-    done(missing?.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop)));
+    if (optional) return done();
+    const missing = missingToken();
+    publishRejected(missing, undefined, verifier.config.issuers, start);
+    failWith(verifier, route, dpop, undefined, done)(missing);
     return;
   }
   const { token, scheme } = credentials;
@@ -142,12 +143,12 @@ export function authenticateRequest(
   authenticateBound(verifier, req, credentials, dpop, hash, route.audience, done, failWith(verifier, route, dpop, scheme, done));
 }
 
-/** Passes `err` on with the route's challenge for the request's scheme. */
+/** Passes `err` on with the route's challenge for the request's scheme (none yet: every accepted one). */
 function failWith(
   verifier: TokenVerifier,
   route: RouteContext,
   dpop: DpopMode,
-  scheme: Credentials['scheme'],
+  scheme: Credentials['scheme'] | undefined,
   done: (err?: unknown) => void,
 ): (err: unknown) => void {
   return (err) => done(err instanceof OAuthError ? err.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop, scheme)) : err);
