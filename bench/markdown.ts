@@ -60,7 +60,7 @@ export function findings(run: RunRecord): string[] {
         `In \`pool-${alg}\` the peer (c) express-oauth2-jwt-bearer beats the jose floor (b) (${c.result!.rps.toFixed(0)} vs ${b.result!.rps.toFixed(0)} req/s): ` +
           "it bundles jose 4, whose Node build verifies with node:crypto's one-shot `crypto.verify(alg, data, keyObject, sig, callback)`, while jose 6 " +
           '(the floor) goes through WebCrypto `subtle.verify`, which on Node 20 adds a JavaScript layer per call (algorithm normalisation, ' +
-          'WebIDL conversions, CryptoKey checks, a job object). Both run the signature check itself on the libuv pool; resource-guard uses the one-shot call too (`src/signature.ts`). ' +
+          'WebIDL conversions, CryptoKey checks, a job object). Both run the signature check itself on the libuv pool; resource-guard uses the one-shot call too (`src/jwt/signature.ts`). ' +
           'A floor built on jose 6 is not the cheapest per-request check on this Node version.',
       );
     }

@@ -37,10 +37,10 @@ interface Internals {
 }
 
 async function loadInternals(): Promise<Internals> {
-  const options = (await import(new URL('../dist/options.js', import.meta.url).href)) as Partial<Internals>;
-  const verifier = (await import(new URL('../dist/verifier.js', import.meta.url).href)) as Partial<Internals>;
+  const options = (await import(new URL('../dist/options/normalize.js', import.meta.url).href)) as Partial<Internals>;
+  const verifier = (await import(new URL('../dist/verify/verifier.js', import.meta.url).href)) as Partial<Internals>;
   if (typeof options.normalizeOptions !== 'function' || typeof verifier.TokenVerifier !== 'function' || options.DEFAULTS?.tokenCache === undefined) {
-    throw new Error('memory.ts: dist/options.js or dist/verifier.js no longer exports normalizeOptions, DEFAULTS or TokenVerifier; update bench/memory.ts');
+    throw new Error('memory.ts: dist/options/normalize.js or dist/verify/verifier.js no longer exports normalizeOptions, DEFAULTS or TokenVerifier; update bench/memory.ts');
   }
   return { DEFAULTS: options.DEFAULTS, normalizeOptions: options.normalizeOptions, TokenVerifier: verifier.TokenVerifier };
 }

@@ -2,26 +2,26 @@
  * `createGuard`: validates the options once and wires the parts together.
  */
 import type { Request, RequestHandler } from 'express';
-import { exactAudience, type AudienceCheck } from './audience.js';
-import type { AuthInfo } from './auth-info.js';
+import { exactAudience, type AudienceCheck } from './auth/audience.js';
+import type { AuthInfo } from './auth/info.js';
 import {
   authenticatedHandler,
   authorizingMiddleware,
   type AuthenticatedHandler,
-} from './express-authorize.js';
+} from './express/authorize.js';
 import {
   authenticateMiddleware,
   metadataMiddleware,
   scopeMiddleware,
   type AuthenticateOptions,
-} from './express.js';
-import { metadataUrlOf } from './metadata.js';
-import { normalizeOptions, type GuardOptions } from './options.js';
-import { checkScopeNames } from './scopes.js';
-import { healthOf, type GuardHealth } from './health.js';
-import { ready, warmUp } from './readiness.js';
-import { minimalDescription } from './reasons.js';
-import { ResourceRegistry } from './resources.js';
+} from './express/middleware.js';
+import { metadataUrlOf } from './express/metadata.js';
+import { normalizeOptions, type GuardOptions } from './options/normalize.js';
+import { checkScopeNames } from './auth/scopes.js';
+import { healthOf, type GuardHealth } from './operations/health.js';
+import { ready, warmUp } from './operations/readiness.js';
+import { minimalDescription } from './auth/reasons.js';
+import { ResourceRegistry } from './express/resources.js';
 import {
   compileAuthLevel,
   compileClaimRules,
@@ -29,9 +29,9 @@ import {
   type AuthLevel,
   type ClaimRules,
   type RequireAuthOptions,
-} from './rules.js';
-import { verifyToken, type VerifyRequest } from './sender.js';
-import { TokenVerifier } from './verifier.js';
+} from './auth/rules.js';
+import { verifyToken, type VerifyRequest } from './verify/sender.js';
+import { TokenVerifier } from './verify/verifier.js';
 
 /** Options of `guard.verify()`. */
 export interface VerifyOptions {

@@ -9,8 +9,8 @@
  * @see [RFC 9068 §4 - Validating JWT Access Tokens](https://www.rfc-editor.org/rfc/rfc9068#section-4) (step 3, `aud`)
  * @see [RFC 8707 - Resource Indicators for OAuth 2.0](https://www.rfc-editor.org/rfc/rfc8707)
  */
-import type { AuthInfo } from './auth-info.js';
-import { invalidToken } from './errors.js';
+import type { AuthInfo } from './info.js';
+import { invalidToken } from '../errors/oauth-error.js';
 
 /** What one call accepts: a token passes when one of its `aud` values is one of `values`. */
 export interface AudienceCheck {

@@ -12,8 +12,8 @@
  * exists, not what the server's libraries said. "Expired" stays, since the client can read
  * `exp` from its own token and it tells it to refresh.
  */
-import type { RejectionReason } from './events.js';
-import { OAuthError, type OAuthErrorCode } from './errors.js';
+import type { RejectionReason } from '../events/channels.js';
+import { OAuthError, type OAuthErrorCode } from '../errors/oauth-error.js';
 
 /** `errorDetail`: what clients are told about a refusal. */
 export type ErrorDetail = 'full' | 'minimal';

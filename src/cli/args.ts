@@ -6,7 +6,7 @@
  * history. They are accepted on the command line all the same, with a warning.
  */
 import { readFileSync } from 'node:fs';
-import type { GuardOptions, IntrospectionOptions } from '../options.js';
+import type { GuardOptions, IntrospectionOptions } from '../options/normalize.js';
 
 export const USAGE = `Usage: resource-guard doctor --issuer URL --audience AUDIENCE [options]
 

@@ -10,7 +10,7 @@
  * Nothing here ever prints a token, a client secret or an API key: only a token's length,
  * its header, and its registered claims.
  */
-import { normalizeOptions, type GuardConfig, type GuardOptions } from '../options.js';
+import { normalizeOptions, type GuardConfig, type GuardOptions } from '../options/normalize.js';
 import { discover, inspectJwks, type IssuerFacts } from './issuer-checks.js';
 import type { Add, Check, CheckStatus, DoctorReport, DoctorSink, Section } from './report.js';
 import { explainToken } from './token-checks.js';

@@ -4,10 +4,10 @@
  * revalidation). Reuses the library's `metadataCandidates`/`tryCandidate` and
  * `request`/`parseJwks`/`freshnessOf`, so what it shows is what the guard would see.
  */
-import { metadataCandidates, tryCandidate, type Attempt, type AuthorizationServerMetadata } from '../discovery.js';
-import { conditionalHeaders, freshnessOf, parseJsonObject, request, validatorsOf } from '../http.js';
-import { parseJwks, type KeySet } from '../jwks.js';
-import type { GuardConfig } from '../options.js';
+import { metadataCandidates, tryCandidate, type Attempt, type AuthorizationServerMetadata } from '../remote/discovery.js';
+import { conditionalHeaders, freshnessOf, parseJsonObject, request, validatorsOf } from '../remote/http.js';
+import { parseJwks, type KeySet } from '../jwt/jwks.js';
+import type { GuardConfig } from '../options/normalize.js';
 import type { Add, Section } from './report.js';
 
 /** What the checks found about one issuer. */

@@ -6,10 +6,10 @@
  * Never prints the token: only its length, its header and its registered claims.
  */
 import { compactVerify } from 'jose';
-import { selectKeys, type KeySet } from '../jwks.js';
-import { decodeJws } from '../jwt.js';
-import type { GuardConfig } from '../options.js';
-import { parseScopes } from '../scopes.js';
+import { selectKeys, type KeySet } from '../jwt/jwks.js';
+import { decodeJws } from '../jwt/verify.js';
+import type { GuardConfig } from '../options/normalize.js';
+import { parseScopes } from '../auth/scopes.js';
 import type { IssuerFacts } from './issuer-checks.js';
 import type { Add, CheckStatus, Section } from './report.js';
 

@@ -4,10 +4,10 @@
  * reason.
  */
 import { createGuard } from '../guard.js';
-import { OAuthError } from '../errors.js';
-import type { RejectionReason } from '../events.js';
-import type { GuardOptions } from '../options.js';
-import { reasonOf } from '../reasons.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import type { RejectionReason } from '../events/channels.js';
+import type { GuardOptions } from '../options/normalize.js';
+import { reasonOf } from '../auth/reasons.js';
 import type { Add, Section } from './report.js';
 
 /** The guard's own answer, from a real `verify()`, then the scopes the route needs. */

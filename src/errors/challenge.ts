@@ -6,7 +6,7 @@
  *
  * @see [RFC 7235 §2.1 - Challenge and Response](https://www.rfc-editor.org/rfc/rfc7235#section-2.1)
  */
-import type { ChallengeContext, ChallengeParams, OAuthError } from './errors.js';
+import type { ChallengeContext, ChallengeParams, OAuthError } from './oauth-error.js';
 
 /** The context of an error no layer has placed yet. */
 export const NO_CONTEXT: ChallengeContext = Object.freeze({});

@@ -18,7 +18,7 @@
  * ```
  */
 import { channel, type Channel } from 'node:diagnostics_channel';
-import type { OAuthErrorCode } from './errors.js';
+import type { OAuthErrorCode } from '../errors/oauth-error.js';
 
 /** Every channel the package publishes on; subscribe with these names. */
 export const CHANNELS = Object.freeze({

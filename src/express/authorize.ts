@@ -4,13 +4,13 @@
  * middleware can guard a route. Refusals carry the route's challenge.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AuthInfo } from './auth-info.js';
-import { OAuthError } from './errors.js';
-import { authenticateRequest } from './express.js';
-import { routeOf } from './express-route.js';
-import { withSenderChallenge } from './sender.js';
-import { publishDenied } from './token-events.js';
-import type { TokenVerifier } from './verifier.js';
+import type { AuthInfo } from '../auth/info.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import { authenticateRequest } from './middleware.js';
+import { routeOf } from './route.js';
+import { withSenderChallenge } from '../verify/sender.js';
+import { publishDenied } from '../verify/token-events.js';
+import type { TokenVerifier } from '../verify/verifier.js';
 
 /**
  * What a route checks once the request is authenticated: `undefined` (or a promise of it) to

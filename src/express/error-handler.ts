@@ -8,7 +8,7 @@
  * the response, or the `WWW-Authenticate` challenge is lost (see docs/operations.md).
  */
 import type { ErrorRequestHandler } from 'express';
-import { OAuthError } from './errors.js';
+import { OAuthError } from '../errors/oauth-error.js';
 
 /**
  * Answers `OAuthError`s as JSON. Mount it after your routes.

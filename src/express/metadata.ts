@@ -4,7 +4,7 @@
  *
  * @see [RFC 9728 §2 - Protected Resource Metadata](https://www.rfc-editor.org/rfc/rfc9728#section-2)
  */
-import type { GuardConfig } from './options.js';
+import type { GuardConfig } from '../options/normalize.js';
 
 /** The RFC 9728 §2 document, with the registry's field names. */
 export interface ProtectedResourceMetadata {

@@ -4,19 +4,19 @@
  * returned to the router). Nothing here decides anything about a token.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AuthInfo } from './auth-info.js';
-import { checkAudience, type AudienceCheck } from './audience.js';
-import { insufficientScope, missingToken, OAuthError } from './errors.js';
-import { compileRouteAudience, requestOrigin, routeOf, type RouteContext } from './express-route.js';
+import type { AuthInfo } from '../auth/info.js';
+import { checkAudience, type AudienceCheck } from '../auth/audience.js';
+import { insufficientScope, missingToken, OAuthError } from '../errors/oauth-error.js';
+import { compileRouteAudience, requestOrigin, routeOf, type RouteContext } from './route.js';
 import type { ResourceRegistry } from './resources.js';
 import { buildMetadata } from './metadata.js';
-import { hasAllScopes, hasAnyScope } from './scopes.js';
-import { publishAccepted, publishDenied, publishRejected } from './token-events.js';
-import { senderRequestOf, tokenSourceOf } from './express-request.js';
-import { authenticateSender, isPlainBearer, routeSchemeError, withSenderChallenge } from './sender.js';
-import { toDpopMode, type DpopMode } from './sender-options.js';
-import { extractCredentials, type Credentials } from './token.js';
-import type { TokenVerifier } from './verifier.js';
+import { hasAllScopes, hasAnyScope } from '../auth/scopes.js';
+import { publishAccepted, publishDenied, publishRejected } from '../verify/token-events.js';
+import { senderRequestOf, tokenSourceOf } from './request.js';
+import { authenticateSender, isPlainBearer, routeSchemeError, withSenderChallenge } from '../verify/sender.js';
+import { toDpopMode, type DpopMode } from '../options/sender.js';
+import { extractCredentials, type Credentials } from '../auth/extract.js';
+import type { TokenVerifier } from '../verify/verifier.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -7,10 +7,10 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { Request } from 'express';
-import { parseForwardedCertificate } from './mtls.js';
-import type { SenderConfig } from './sender-options.js';
-import type { SenderRequest } from './sender.js';
-import type { TokenSource } from './token.js';
+import { parseForwardedCertificate } from '../sender/mtls.js';
+import type { SenderConfig } from '../options/sender.js';
+import type { SenderRequest } from '../verify/sender.js';
+import type { TokenSource } from '../auth/extract.js';
 
 type TrustProxy = (address: string | undefined, hop: number) => boolean;
 

@@ -8,11 +8,11 @@
  * type gains nothing beyond `req.auth`.
  */
 import type { Request } from 'express';
-import { exactAudience, resourceUrlAudience, type AudienceCheck } from './audience.js';
-import type { ChallengeContext } from './errors.js';
+import { exactAudience, resourceUrlAudience, type AudienceCheck } from '../auth/audience.js';
+import type { ChallengeContext } from '../errors/oauth-error.js';
 import { metadataUrlOf } from './metadata.js';
 import type { ResourceRegistry } from './resources.js';
-import type { TokenVerifier } from './verifier.js';
+import type { TokenVerifier } from '../verify/verifier.js';
 
 /** What one request's route accepts, and the challenge context its failures render with. */
 export interface RouteContext {

@@ -16,14 +16,14 @@
  * @see [RFC 7662 - OAuth 2.0 Token Introspection](https://www.rfc-editor.org/rfc/rfc7662)
  */
 import { LRUCache } from 'lru-cache';
-import { toAuthInfo, type AuthInfo } from './auth-info.js';
-import { Backoff, type CircuitState } from './backoff.js';
-import { invalidToken, OAuthError, temporarilyUnavailable } from './errors.js';
-import { CHANNELS, publish, redact, secondsSince, type IntrospectionEvent } from './events.js';
-import { parseJsonObject } from './http.js';
-import { callIntrospection } from './introspection-request.js';
-import type { IntrospectionConfig } from './introspection-options.js';
-import type { GuardConfig } from './options.js';
+import { toAuthInfo, type AuthInfo } from '../auth/info.js';
+import { Backoff, type CircuitState } from '../remote/backoff.js';
+import { invalidToken, OAuthError, temporarilyUnavailable } from '../errors/oauth-error.js';
+import { CHANNELS, publish, redact, secondsSince, type IntrospectionEvent } from '../events/channels.js';
+import { parseJsonObject } from '../remote/http.js';
+import { callIntrospection } from './request.js';
+import type { IntrospectionConfig } from '../options/introspection.js';
+import type { GuardConfig } from '../options/normalize.js';
 
 /** The RFC 7662 §2.2 response fields the guard reads; the rest is kept as received. */
 export interface IntrospectionResponse {

@@ -6,11 +6,11 @@
  *
  * @see [RFC 7662 §2 - Introspection Endpoint](https://www.rfc-editor.org/rfc/rfc7662#section-2)
  */
-import { temporarilyUnavailable } from './errors.js';
-import { HttpFailure, parseJsonObject, parseRetryAfter, request } from './http.js';
-import type { IntrospectionResponse } from './introspection.js';
-import type { IntrospectionConfig } from './introspection-options.js';
-import type { GuardConfig } from './options.js';
+import { temporarilyUnavailable } from '../errors/oauth-error.js';
+import { HttpFailure, parseJsonObject, parseRetryAfter, request } from '../remote/http.js';
+import type { IntrospectionResponse } from './introspector.js';
+import type { IntrospectionConfig } from '../options/introspection.js';
+import type { GuardConfig } from '../options/normalize.js';
 
 /**
  * Asks `endpoint` about `token`. `onCredentialsRefused` hears of a 401/403, which means the

@@ -19,9 +19,9 @@
  * @see [RFC 8725 - JSON Web Token Best Current Practices](https://www.rfc-editor.org/rfc/rfc8725)
  */
 import type { KeyObject } from 'node:crypto';
-import { invalidToken, OAuthError } from './errors.js';
+import { invalidToken, OAuthError } from '../errors/oauth-error.js';
 import type { KeyLookup } from './jwks.js';
-import type { GuardConfig } from './options.js';
+import type { GuardConfig } from '../options/normalize.js';
 import { UnusableKeyError, verifySignature } from './signature.js';
 
 /** A compact JWS split and decoded, before any verification. */

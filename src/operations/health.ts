@@ -11,11 +11,11 @@
  * - `down`: some issuer's tokens cannot be verified: its keys were never fetched, or are
  *   older than `maxStale`, and the last fetch failed.
  */
-import type { CircuitState } from './backoff.js';
-import { redact } from './events.js';
-import type { GuardConfig } from './options.js';
-import type { Remote, RemoteState } from './remote.js';
-import type { TokenVerifier } from './verifier.js';
+import type { CircuitState } from '../remote/backoff.js';
+import { redact } from '../events/channels.js';
+import type { GuardConfig } from '../options/normalize.js';
+import type { Remote, RemoteState } from '../remote/document.js';
+import type { TokenVerifier } from '../verify/verifier.js';
 
 /** Health of one cached document (AS metadata or a JWKS). Durations in seconds. */
 export interface DocumentHealth {

@@ -7,11 +7,11 @@
  * naming each document, its URL and the cause; `warmup` never rejects: it reports through
  * `guard.health()`, the events, and one process warning.
  */
-import { OAuthError } from './errors.js';
-import { redact } from './events.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import { redact } from '../events/channels.js';
 import { needsJwks, needsMetadata } from './health.js';
-import type { Jwks } from './jwks.js';
-import type { TokenVerifier } from './verifier.js';
+import type { Jwks } from '../jwt/jwks.js';
+import type { TokenVerifier } from '../verify/verifier.js';
 
 /** One document `ready()` could not get. */
 export interface ReadinessFailure {

@@ -4,7 +4,7 @@
  * frozen config; a bad value throws a `TypeError` naming the option, once, in `createGuard`.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import { stringList } from './option-checks.js';
+import { stringList } from './checks.js';
 
 /** Asymmetric JWS algorithms accepted by default (RFC 8725 §3.1: an explicit allow-list). */
 export const ASYMMETRIC_ALGORITHMS = Object.freeze([

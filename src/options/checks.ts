@@ -2,8 +2,8 @@
  * Checks of single option values, shared by the guard's option files: each returns the value
  * (or its default) or throws a `TypeError` naming the option.
  */
-import { isLoopbackUrl } from './http.js';
-import type { Store } from './store.js';
+import { isLoopbackUrl } from '../remote/http.js';
+import type { Store } from '../store/memory.js';
 
 /**
  * An absolute `https:` URL without credentials; plain `http:` only for loopback hosts or with

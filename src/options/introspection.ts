@@ -3,8 +3,8 @@
  * folds them into the guard's frozen config; like everything there, a bad value throws a
  * `TypeError` naming the option, once, in `createGuard`.
  */
-import { checkUrl, duration, optionalBoolean, optionalString, positiveInteger, toStore } from './option-checks.js';
-import type { Store } from './store.js';
+import { checkUrl, duration, optionalBoolean, optionalString, positiveInteger, toStore } from './checks.js';
+import type { Store } from '../store/memory.js';
 
 /** How the guard authenticates itself to the introspection endpoint. */
 export type IntrospectionAuth = 'client_secret_basic' | 'client_secret_post' | 'bearer' | 'none';

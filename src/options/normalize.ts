@@ -5,21 +5,21 @@
  * option, so a misconfigured API fails at start-up and never per request.
  */
 import type { KeyObject } from 'node:crypto';
-import type { Store } from './store.js';
-import { toAlgorithms, toHmacKey, type JwsAlgorithm } from './algorithm-options.js';
+import type { Store } from '../store/memory.js';
+import { toAlgorithms, toHmacKey, type JwsAlgorithm } from './algorithms.js';
 import {
   INTROSPECTION_DEFAULTS,
   normalizeIntrospectionOptions,
   type IntrospectionConfig,
   type IntrospectionOptions,
-} from './introspection-options.js';
-import { checkUrl, duration, optionalBoolean, optionalString, positiveInteger, stringList, toStore } from './option-checks.js';
-import { normalizeSenderOptions, type SenderConfig, type SenderConstraintOptions } from './sender-options.js';
+} from './introspection.js';
+import { checkUrl, duration, optionalBoolean, optionalString, positiveInteger, stringList, toStore } from './checks.js';
+import { normalizeSenderOptions, type SenderConfig, type SenderConstraintOptions } from './sender.js';
 
 // Moved to their own files; still importable from here, as before.
-export { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './algorithm-options.js';
-export type { AsymmetricAlgorithm, HmacAlgorithm, JwsAlgorithm } from './algorithm-options.js';
-export type { IntrospectionAuth, IntrospectionConfig, IntrospectionOptions } from './introspection-options.js';
+export { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './algorithms.js';
+export type { AsymmetricAlgorithm, HmacAlgorithm, JwsAlgorithm } from './algorithms.js';
+export type { IntrospectionAuth, IntrospectionConfig, IntrospectionOptions } from './introspection.js';
 
 /** Where a bearer token may be read from (RFC 6750 §2). */
 export type TokenLocation = 'header' | 'body' | 'query';

@@ -4,8 +4,8 @@
  * there, a bad value throws a `TypeError` naming the option, once, in `createGuard`.
  */
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import type { AsymmetricAlgorithm } from './algorithm-options.js';
-import { duration } from './option-checks.js';
+import type { AsymmetricAlgorithm } from './algorithms.js';
+import { duration } from './checks.js';
 
 /**
  * How a guard (or one route) treats DPoP (RFC 9449):

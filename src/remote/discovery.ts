@@ -10,11 +10,11 @@
  *
  * @see [RFC 8414 §3 - Obtaining Authorization Server Metadata](https://www.rfc-editor.org/rfc/rfc8414#section-3)
  */
-import { serverError } from './errors.js';
-import { CHANNELS, fetchFailed, fetchSucceeded, publish, redact } from './events.js';
+import { serverError } from '../errors/oauth-error.js';
+import { CHANNELS, fetchFailed, fetchSucceeded, publish, redact } from '../events/channels.js';
 import { conditionalHeaders, freshnessOf, parseJsonObject, parseRetryAfter, request, validatorsOf } from './http.js';
-import type { GuardConfig } from './options.js';
-import { Remote, UpstreamFailure, type Loaded, type NotModified, type Validators } from './remote.js';
+import type { GuardConfig } from '../options/normalize.js';
+import { Remote, UpstreamFailure, type Loaded, type NotModified, type Validators } from './document.js';
 
 /** The RFC 8414 fields the guard reads; everything else is kept as received. */
 export interface AuthorizationServerMetadata {

@@ -15,7 +15,7 @@
  *   refresh. A failed background refresh leaves the fresh value in place (it is not stale yet).
  */
 import { Backoff, type CircuitState } from './backoff.js';
-import { OAuthError, temporarilyUnavailable } from './errors.js';
+import { OAuthError, temporarilyUnavailable } from '../errors/oauth-error.js';
 import { HttpFailure } from './http.js';
 
 /** What a loader returns: the value and how long it may be considered fresh (seconds). */

@@ -31,10 +31,10 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, compactVerify, errors as joseErrors, importJWK, type JWK } from 'jose';
 import { DpopNonces } from './dpop-nonce.js';
-import { OAuthError, temporarilyUnavailable } from './errors.js';
-import { decodeJws } from './jwt.js';
-import { SENDER_DEFAULTS, type SenderConfig } from './sender-options.js';
-import { memoryStore, type Store } from './store.js';
+import { OAuthError, temporarilyUnavailable } from '../errors/oauth-error.js';
+import { decodeJws } from '../jwt/verify.js';
+import { SENDER_DEFAULTS, type SenderConfig } from '../options/sender.js';
+import { memoryStore, type Store } from '../store/memory.js';
 
 /** Longest `DPoP` header value looked at. */
 export const MAX_PROOF_LENGTH = 8 * 1024;

@@ -14,7 +14,7 @@
  *
  * @see [Redis SET](https://redis.io/docs/latest/commands/set/)
  */
-import type { Store } from './store.js';
+import type { Store } from './memory.js';
 
 /** The one method of a Redis client this store uses: node-redis's `sendCommand`. */
 export interface RedisCommandClient {
@@ -68,4 +68,4 @@ export function redisStore(client: RedisCommandClient, options: RedisStoreOption
   };
 }
 
-export type { Store } from './store.js';
+export type { Store } from './memory.js';

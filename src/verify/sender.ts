@@ -19,13 +19,13 @@
  * @see [RFC 9449 §7 - Protected Resource Access](https://www.rfc-editor.org/rfc/rfc9449#section-7)
  * @see [RFC 8705 §3 - Mutual-TLS Client Certificate-Bound Access Tokens](https://www.rfc-editor.org/rfc/rfc8705#section-3)
  */
-import type { AudienceCheck } from './audience.js';
-import type { AuthInfo } from './auth-info.js';
-import { OAuthError, type AuthScheme, type ChallengeContext } from './errors.js';
-import { invalidDpopProof } from './dpop.js';
-import { certificateMismatch } from './mtls.js';
-import type { DpopMode, SenderConfig } from './sender-options.js';
-import type { Credentials } from './token.js';
+import type { AudienceCheck } from '../auth/audience.js';
+import type { AuthInfo } from '../auth/info.js';
+import { OAuthError, type AuthScheme, type ChallengeContext } from '../errors/oauth-error.js';
+import { invalidDpopProof } from '../sender/dpop.js';
+import { certificateMismatch } from '../sender/mtls.js';
+import type { DpopMode, SenderConfig } from '../options/sender.js';
+import type { Credentials } from '../auth/extract.js';
 import { publishAccepted, publishRejected } from './token-events.js';
 import type { TokenVerifier } from './verifier.js';
 

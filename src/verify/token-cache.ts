@@ -8,7 +8,7 @@
  * key set is due for a refresh is a miss, so the refresh (and that drop) happens first.
  */
 import { LRUCache } from 'lru-cache';
-import type { AuthInfo } from './auth-info.js';
+import type { AuthInfo } from '../auth/info.js';
 
 /** What an entry's key came from; a hit counts only while that key set is fresh. */
 export interface KeySource {

@@ -3,11 +3,11 @@
  * what was decided, never from the token itself (only its kind, and its `iss` when that is
  * one of the configured issuers). Nothing is computed unless someone subscribes.
  */
-import type { AuthInfo } from './auth-info.js';
-import { OAuthError } from './errors.js';
-import { CHANNELS, isObserved, publish, secondsSince } from './events.js';
-import { decodeJws } from './jwt.js';
-import { fullDescriptionOf, reasonOf } from './reasons.js';
+import type { AuthInfo } from '../auth/info.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import { CHANNELS, isObserved, publish, secondsSince } from '../events/channels.js';
+import { decodeJws } from '../jwt/verify.js';
+import { fullDescriptionOf, reasonOf } from '../auth/reasons.js';
 
 type Scheme = 'Bearer' | 'DPoP';
 

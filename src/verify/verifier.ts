@@ -7,16 +7,16 @@
  * or 401. Every error leaving `verify` carries this API's challenge headers.
  */
 import { hash as digest } from 'node:crypto';
-import { checkAudience, exactAudience, type AudienceCheck } from './audience.js';
-import { toAuthInfo, type AuthInfo } from './auth-info.js';
-import { createMetadataCache, type AuthorizationServerMetadata } from './discovery.js';
-import { invalidToken, OAuthError, type ChallengeContext } from './errors.js';
-import { Introspector } from './introspection.js';
-import { Jwks, type KeyLookup } from './jwks.js';
-import { DpopProofs } from './dpop.js';
-import { decodeJws, isPermanentRefusal, verifyJwt } from './jwt.js';
-import type { GuardConfig } from './options.js';
-import type { Remote } from './remote.js';
+import { checkAudience, exactAudience, type AudienceCheck } from '../auth/audience.js';
+import { toAuthInfo, type AuthInfo } from '../auth/info.js';
+import { createMetadataCache, type AuthorizationServerMetadata } from '../remote/discovery.js';
+import { invalidToken, OAuthError, type ChallengeContext } from '../errors/oauth-error.js';
+import { Introspector } from '../introspection/introspector.js';
+import { Jwks, type KeyLookup } from '../jwt/jwks.js';
+import { DpopProofs } from '../sender/dpop.js';
+import { decodeJws, isPermanentRefusal, verifyJwt } from '../jwt/verify.js';
+import type { GuardConfig } from '../options/normalize.js';
+import type { Remote } from '../remote/document.js';
 import { senderChallenge } from './sender.js';
 import { RefusalCache, TokenCache } from './token-cache.js';
 import { publishAccepted, publishRejected } from './token-events.js';

@@ -19,4 +19,4 @@ export type { WebhookErrorCode } from './errors.js';
 export type { WebhookOptions } from './options.js';
 export type { Ed25519PublicKeyInput } from './keys.js';
 export type { WebhookDelivery, WebhookMiddleware, WebhookScheme } from './types.js';
-export type { Store } from '../store.js';
+export type { Store } from '../store/memory.js';

@@ -12,7 +12,7 @@ import { parseJsonBody } from './payload.js';
 import { prepareRawBody } from './raw-body.js';
 import { createReplayGuard, replayKey, replayTtlMs } from './replay.js';
 import type { WebhookDelivery, WebhookMiddleware, WebhookScheme } from './types.js';
-import { CHANNELS, publish, secondsSince } from '../events.js';
+import { CHANNELS, publish, secondsSince } from '../events/channels.js';
 import { WebhookError } from './errors.js';
 
 /** `resource-guard:webhook:verified`: the delivery id and timing, never the body, signature or secret. */

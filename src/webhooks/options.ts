@@ -2,7 +2,7 @@
  * The options both webhook middlewares share: normalised once, defaults on one screen,
  * every mistake a `TypeError` naming the option, the caller's object never touched.
  */
-import { memoryStore, type Store } from '../store.js';
+import { memoryStore, type Store } from '../store/memory.js';
 
 /**
  * Options of `telnyxWebhook()` and `standardWebhook()` besides their keys.

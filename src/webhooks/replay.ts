@@ -22,7 +22,7 @@
  *   is released, for the same reason.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Store } from '../store.js';
+import type { Store } from '../store/memory.js';
 import { WebhookError } from './errors.js';
 import type { WebhookScheme } from './types.js';
 

@@ -17,7 +17,7 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MTLS_CLIENT, startAuthorizationServer, type AuthorizationServer } from '../../example-app/authorization-server.js';
 import { createGuard, type GuardOptions } from '../../src/index.js';
-import { parseForwardedCertificate } from '../../src/mtls.js';
+import { parseForwardedCertificate } from '../../src/sender/mtls.js';
 import { parseChallenges } from '../support/challenge.js';
 import { flavours } from '../support/guard-app.js';
 import { dpopKey, proof } from './support.js';

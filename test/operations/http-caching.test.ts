@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGuard, type Guard, type GuardOptions } from '../../src/index.js';
-import { freshnessOf } from '../../src/http.js';
+import { freshnessOf } from '../../src/remote/http.js';
 import { recordEvents, type EventRecorder } from '../support/events.js';
 import { fault, startFaultServer, type FaultServer } from '../support/fault-server.js';
 

@@ -14,8 +14,8 @@ import {
   missingToken,
   serverError,
   temporarilyUnavailable,
-} from '../../src/errors.js';
-import { minimalDescription, reasonOf } from '../../src/reasons.js';
+} from '../../src/errors/oauth-error.js';
+import { minimalDescription, reasonOf } from '../../src/auth/reasons.js';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>

@@ -36,7 +36,7 @@ describe('package entry points', () => {
 
   it('exposes only the documented subpaths', () => {
     const require = createRequire(import.meta.url);
-    expect(() => require.resolve('resource-guard/dist/verifier.js')).toThrow();
+    expect(() => require.resolve('resource-guard/dist/verify/verifier.js')).toThrow();
     expect(require.resolve('resource-guard/package.json')).toMatch(/package\.json$/);
   });
 });

@@ -9,7 +9,7 @@
  * signature check); a few thousand go to introspection over HTTP, in waves under its
  * concurrency limit so each one is really answered and cached.
  */
-import { ENTRY_OVERHEAD } from '../../src/token-cache.js';
+import { ENTRY_OVERHEAD } from '../../src/verify/token-cache.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFaultServer, type FaultServer } from '../support/fault-server.js';

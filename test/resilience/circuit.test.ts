@@ -8,8 +8,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fault, startFaultServer, type FaultServer } from '../support/fault-server.js';
 import { AUDIENCE, failure, opaque, sleep, tally, whiteBoxVerifier } from '../support/resilience.js';
-import type { TokenVerifier } from '../../src/verifier.js';
-import type { CircuitState } from '../../src/backoff.js';
+import type { TokenVerifier } from '../../src/verify/verifier.js';
+import type { CircuitState } from '../../src/remote/backoff.js';
 
 let as: FaultServer;
 beforeEach(async () => {

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fault, startFaultServer, type FaultServer } from '../support/fault-server.js';
 import { AUDIENCE, failure, sleep, statusOf, tally, whiteBoxVerifier } from '../support/resilience.js';
-import type { TokenVerifier } from '../../src/verifier.js';
+import type { TokenVerifier } from '../../src/verify/verifier.js';
 
 let as: FaultServer;
 beforeEach(async () => {

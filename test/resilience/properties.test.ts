@@ -11,8 +11,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, OAuthError, renderChallenge, type Guard } from '../../src/index.js';
-import { insufficientScope, invalidRequest, invalidToken } from '../../src/errors.js';
-import { extractToken } from '../../src/token.js';
+import { insufficientScope, invalidRequest, invalidToken } from '../../src/errors/oauth-error.js';
+import { extractToken } from '../../src/auth/extract.js';
 import { parseChallenges } from '../support/challenge.js';
 import { fault, startFaultServer, type FaultServer } from '../support/fault-server.js';
 import { AUDIENCE, failure, opaque, startGuardedApp, statusOf, whiteBoxVerifier, type RunningApp } from '../support/resilience.js';

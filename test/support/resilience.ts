@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { OAuthError, type Guard } from '../../src/index.js';
-import { normalizeOptions, type GuardOptions } from '../../src/options.js';
-import { TokenVerifier } from '../../src/verifier.js';
+import { normalizeOptions, type GuardOptions } from '../../src/options/normalize.js';
+import { TokenVerifier } from '../../src/verify/verifier.js';
 
 export const AUDIENCE = 'https://api.example.com';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { memoryStore, type Store } from '../../src/store.js';
+import { memoryStore, type Store } from '../../src/store/memory.js';
 import { standardWebhook, telnyxWebhook } from '../../src/webhooks/index.js';
 import { echo, flavours, jsonErrors, webhookApp, type ExpressFlavour } from '../support/webhook-app.js';
 import {

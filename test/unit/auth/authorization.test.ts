@@ -4,12 +4,12 @@
  * policies and authentication levels (with the exact RFC 9470 challenge).
  */
 import { describe, expect, it } from 'vitest';
-import { checkAudience, exactAudience, normalizeResourceUrl, resourceUrlAudience } from '../../src/audience.js';
-import { toAuthInfo, type AuthInfo } from '../../src/auth-info.js';
-import { OAuthError } from '../../src/errors.js';
-import { ResourceRegistry } from '../../src/resources.js';
-import { compileAuthLevel, compileClaimRules, compilePolicy } from '../../src/rules.js';
-import { parseChallenge } from '../support/challenge.js';
+import { checkAudience, exactAudience, normalizeResourceUrl, resourceUrlAudience } from '../../../src/auth/audience.js';
+import { toAuthInfo, type AuthInfo } from '../../../src/auth/info.js';
+import { OAuthError } from '../../../src/errors/oauth-error.js';
+import { ResourceRegistry } from '../../../src/express/resources.js';
+import { compileAuthLevel, compileClaimRules, compilePolicy } from '../../../src/auth/rules.js';
+import { parseChallenge } from '../../support/challenge.js';
 
 const auth = (claims: Record<string, unknown>, tokenType: AuthInfo['tokenType'] = 'jwt') =>
   toAuthInfo('t', tokenType, 'https://as.example.com', claims);

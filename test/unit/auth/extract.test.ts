@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { OAuthError } from '../../src/errors.js';
-import type { TokenLocation } from '../../src/options.js';
-import { extractToken, MAX_AUTHORIZATION_LENGTH, type TokenSource } from '../../src/token.js';
+import { OAuthError } from '../../../src/errors/oauth-error.js';
+import type { TokenLocation } from '../../../src/options/normalize.js';
+import { extractToken, MAX_AUTHORIZATION_LENGTH, type TokenSource } from '../../../src/auth/extract.js';
 
 const header = new Set<TokenLocation>(['header']);
 const all = new Set<TokenLocation>(['header', 'body', 'query']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkScopeNames, hasAllScopes, hasAnyScope, parseScopes } from '../../src/scopes.js';
+import { checkScopeNames, hasAllScopes, hasAnyScope, parseScopes } from '../../../src/auth/scopes.js';
 
 describe('parseScopes', () => {
   it('reads a space-delimited scope string', () => {

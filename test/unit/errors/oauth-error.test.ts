@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { OAuthError, renderChallenge } from '../../src/errors.js';
-import { insufficientScope, invalidRequest, invalidToken, missingToken, temporarilyUnavailable } from '../../src/errors.js';
-import { parseChallenge } from '../support/challenge.js';
+import { OAuthError, renderChallenge } from '../../../src/errors/oauth-error.js';
+import { insufficientScope, invalidRequest, invalidToken, missingToken, temporarilyUnavailable } from '../../../src/errors/oauth-error.js';
+import { parseChallenge } from '../../support/challenge.js';
 
 const context = { realm: 'https://api.example.com', resourceMetadata: 'https://api.example.com/.well-known/oauth-protected-resource' };
 

@@ -7,7 +7,7 @@
 import { createSecretKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { CompactSign } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { SIGNATURE_ALGORITHMS, UnusableKeyError, verifySignature } from '../../src/signature.js';
+import { SIGNATURE_ALGORITHMS, UnusableKeyError, verifySignature } from '../../../src/jwt/signature.js';
 
 interface Pair {
   alg: string;

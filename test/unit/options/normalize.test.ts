@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createGuard, DEFAULTS } from '../../src/index.js';
-import { normalizeOptions } from '../../src/options.js';
+import { createGuard, DEFAULTS } from '../../../src/index.js';
+import { normalizeOptions } from '../../../src/options/normalize.js';
 
 const base = { issuer: 'https://auth.example.com', audience: 'https://api.example.com' };
 

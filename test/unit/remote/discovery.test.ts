@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { metadataCandidates } from '../../src/discovery.js';
-import { metadataUrlOf } from '../../src/metadata.js';
+import { metadataCandidates } from '../../../src/remote/discovery.js';
+import { metadataUrlOf } from '../../../src/express/metadata.js';
 
 describe('metadataCandidates', () => {
   const table: Array<[string, string[]]> = [

@@ -5,15 +5,15 @@
  */
 import { createSecretKey, KeyObject, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DpopNonces } from '../../src/dpop-nonce.js';
-import { accessTokenHash, DpopProofs, normalizeHtu } from '../../src/dpop.js';
-import { invalidRequest, insufficientScope, invalidToken, missingToken, OAuthError, temporarilyUnavailable, type ChallengeContext } from '../../src/errors.js';
-import { createGuard, type GuardOptions } from '../../src/index.js';
-import { normalizeSenderOptions } from '../../src/sender-options.js';
-import { senderChallenge } from '../../src/sender.js';
-import { extractCredentials } from '../../src/token.js';
-import { parseChallenges } from '../support/challenge.js';
-import { ath, dpopKey, proof } from './support.js';
+import { DpopNonces } from '../../../src/sender/dpop-nonce.js';
+import { accessTokenHash, DpopProofs, normalizeHtu } from '../../../src/sender/dpop.js';
+import { invalidRequest, insufficientScope, invalidToken, missingToken, OAuthError, temporarilyUnavailable, type ChallengeContext } from '../../../src/errors/oauth-error.js';
+import { createGuard, type GuardOptions } from '../../../src/index.js';
+import { normalizeSenderOptions } from '../../../src/options/sender.js';
+import { senderChallenge } from '../../../src/verify/sender.js';
+import { extractCredentials } from '../../../src/auth/extract.js';
+import { parseChallenges } from '../../support/challenge.js';
+import { ath, dpopKey, proof } from '../../dpop/support.js';
 
 describe('normalizeHtu (RFC 9449 §4.3 step 9, RFC 3986 §6)', () => {
   const same: Array<[string, string]> = [

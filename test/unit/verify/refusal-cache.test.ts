@@ -4,9 +4,9 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeOptions } from '../src/options.js';
-import { TokenVerifier } from '../src/verifier.js';
-import { startTelnyxServer, type TelnyxServer } from './support/telnyx-server.js';
+import { normalizeOptions } from '../../../src/options/normalize.js';
+import { TokenVerifier } from '../../../src/verify/verifier.js';
+import { startTelnyxServer, type TelnyxServer } from '../../support/telnyx-server.js';
 
 let as: TelnyxServer;
 beforeAll(async () => {
