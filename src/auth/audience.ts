@@ -10,7 +10,7 @@
  * @see [RFC 8707 - Resource Indicators for OAuth 2.0](https://www.rfc-editor.org/rfc/rfc8707)
  */
 import type { AuthInfo } from './info.js';
-import { invalidToken } from '../errors/oauth-error.js';
+import { invalidToken } from '../errors/factories.js';
 
 /** What one call accepts: a token passes when one of its `aud` values is one of `values`. */
 export interface AudienceCheck {

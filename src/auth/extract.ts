@@ -10,8 +10,10 @@
  * @see [RFC 6750 §2 - Authenticated Requests](https://www.rfc-editor.org/rfc/rfc6750#section-2)
  * @see [RFC 9449 §7.1 - The DPoP Authentication Scheme](https://www.rfc-editor.org/rfc/rfc9449#section-7.1)
  */
-import { invalidRequest } from '../errors/oauth-error.js';
-import type { TokenLocation } from '../options/normalize.js';
+import { invalidRequest } from '../errors/factories.js';
+
+/** Where a bearer token may be read from (RFC 6750 §2). */
+export type TokenLocation = 'header' | 'body' | 'query';
 
 /** Largest `Authorization` header parsed; a longer one is refused without parsing. */
 export const MAX_AUTHORIZATION_LENGTH = 8 * 1024;

@@ -1,4 +1,8 @@
 /**
+ * Folder `auth/`: what a request presents and what a verified token grants (`AuthInfo`,
+ * RFC 6750 extraction, audience, scopes, claim rules, refusal reasons). Its one rule: pure
+ * functions of strings, headers and `AuthInfo`; no I/O and no caches of tokens.
+ *
  * `AuthInfo`, what a verified request carries as `req.auth`, and the one function that maps
  * a token's claims (a JWT payload or an introspection response) onto it.
  */

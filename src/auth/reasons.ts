@@ -12,8 +12,34 @@
  * exists, not what the server's libraries said. "Expired" stays, since the client can read
  * `exp` from its own token and it tells it to refresh.
  */
-import type { RejectionReason } from '../events/channels.js';
 import { OAuthError, type OAuthErrorCode } from '../errors/oauth-error.js';
+
+/**
+ * Why a token was refused, as a short stable code with a bounded set of values (fit for a
+ * metrics label). `description` in the event says it in words.
+ */
+export type RejectionReason =
+  | 'missing'
+  | 'malformed_request'
+  | 'malformed'
+  | 'too_large'
+  | 'algorithm'
+  | 'type'
+  | 'issuer'
+  | 'unknown_key'
+  | 'signature'
+  | 'audience'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'claims'
+  | 'inactive'
+  | 'not_verifiable'
+  | 'binding'
+  | 'proof'
+  | 'step_up'
+  | 'unavailable'
+  | 'configuration'
+  | 'other';
 
 /** `errorDetail`: what clients are told about a refusal. */
 export type ErrorDetail = 'full' | 'minimal';

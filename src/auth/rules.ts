@@ -16,7 +16,8 @@
  * @see [RFC 9068 §2.2.1 - Authentication Information Claims](https://www.rfc-editor.org/rfc/rfc9068#section-2.2.1)
  */
 import type { AuthInfo } from './info.js';
-import { insufficientScope, insufficientUserAuthentication, type OAuthError } from '../errors/oauth-error.js';
+import { type OAuthError } from '../errors/oauth-error.js';
+import { insufficientScope, insufficientUserAuthentication } from '../errors/factories.js';
 import { checkScopeNames } from './scopes.js';
 
 /** A claim value a rule can compare with `===`. */

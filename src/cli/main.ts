@@ -1,4 +1,7 @@
 /**
+ * Folder `cli/`: the doctor command, a consumer of the package like an app. Its one rule:
+ * nothing in `src/` imports it.
+ *
  * The `resource-guard` command: `resource-guard doctor …`. Returns the exit code instead of
  * exiting, so tests (and a wrapping script) can run it in process.
  */

@@ -6,21 +6,57 @@
  *
  * @see [RFC 7235 §2.1 - Challenge and Response](https://www.rfc-editor.org/rfc/rfc7235#section-2.1)
  */
-import type { ChallengeContext, ChallengeParams, OAuthError } from './oauth-error.js';
+
+/** The authentication schemes a challenge can name: RFC 6750 `Bearer`, RFC 9449 `DPoP`. */
+export type AuthScheme = 'Bearer' | 'DPoP';
+
+/** Auth-params of one challenge, in the order they are rendered. `undefined` is left out. */
+export interface ChallengeParams {
+  error?: string | undefined;
+  error_description?: string | undefined;
+  scope?: string | undefined;
+  realm?: string | undefined;
+  resource_metadata?: string | undefined;
+  [param: string]: string | number | undefined;
+}
+
+/** What the guard knows about this API when it renders a challenge. */
+export interface RenderContext {
+  realm?: string | undefined;
+  resourceMetadata?: string | undefined;
+  /**
+   * Schemes the route accepts, in challenge order (`Bearer` first). A 401 carries one
+   * challenge per scheme (RFC 9449 §7.1); 400 and 403 only the request's. Default: `Bearer`.
+   */
+  schemes?: readonly AuthScheme[] | undefined;
+  /** `algs` of the `DPoP` challenge: the accepted proof algorithms, space-separated. */
+  dpopAlgs?: string | undefined;
+  /** The scheme the request used: its challenge carries the error. Default: the first of `schemes`. */
+  scheme?: AuthScheme | undefined;
+}
+
+/** What rendering reads of an error: its status, its challenge and its extra headers. */
+export interface Renderable {
+  readonly status: number;
+  readonly scheme: AuthScheme | undefined;
+  readonly challenge: ChallengeParams;
+  readonly extraHeaders: Readonly<Record<string, string>> | undefined;
+  readonly retryAfter: number | undefined;
+}
 
 /** The context of an error no layer has placed yet. */
-export const NO_CONTEXT: ChallengeContext = Object.freeze({});
+export const NO_CONTEXT: RenderContext = Object.freeze({});
 
 /**
  * Rendered headers by context and error shape. A flood of the same refusal is the common
  * case worth serving fast, and rendering was most of its cost. Bounded per context (a
  * context lives as long as its route); errors with per-answer headers are not kept.
  */
-const RENDERED = new WeakMap<ChallengeContext, Map<string, Readonly<Record<string, string>>>>();
+const RENDERED = new WeakMap<RenderContext, Map<string, Readonly<Record<string, string>>>>();
 const RENDERED_PER_CONTEXT = 64;
 
 /** The headers `err` answers with in `context` (a copy: a handler may add to `err.headers`). */
-export function headersFor(err: OAuthError, context: ChallengeContext): Record<string, string> {
+export function headersFor(err: Renderable, context: RenderContext): Record<string, string> {
   if (err.extraHeaders !== undefined || err.status === 503) return renderHeaders(err, context);
   let rendered = RENDERED.get(context);
   if (rendered === undefined) RENDERED.set(context, (rendered = new Map()));
@@ -34,7 +70,7 @@ export function headersFor(err: OAuthError, context: ChallengeContext): Record<s
   return { ...headers };
 }
 
-function renderHeaders(err: OAuthError, context: ChallengeContext): Record<string, string> {
+function renderHeaders(err: Renderable, context: RenderContext): Record<string, string> {
   const headers: Record<string, string> = {};
   if (err.status === 401 || err.status === 403 || err.status === 400) {
     const accepted = context.schemes ?? ['Bearer'];

@@ -1,4 +1,7 @@
 /**
+ * Folder `errors/`: `OAuthError`, its factories, and the one place `WWW-Authenticate` is
+ * rendered. Its one rule: it imports nothing else of `src/`, so every layer can use it.
+ *
  * One error class for every failure the guard reports, with the HTTP answer attached.
  *
  * Express's default error handler reads `status` and `headers` from an error passed to
@@ -7,9 +10,10 @@
  *
  * @see [RFC 6750 §3 - The WWW-Authenticate Response Header Field](https://www.rfc-editor.org/rfc/rfc6750#section-3)
  */
-import { headersFor, NO_CONTEXT } from './challenge.js';
+import { headersFor, NO_CONTEXT, type AuthScheme, type ChallengeParams, type RenderContext } from './challenge.js';
 
 export { renderChallenge } from './challenge.js';
+export type { AuthScheme, ChallengeParams, RenderContext } from './challenge.js';
 
 /** The `error` codes this package can answer with; each is the registry string itself. */
 export type OAuthErrorCode =
@@ -32,37 +36,13 @@ export type OAuthErrorCode =
   /** RFC 9449 §9: the proof lacks the current server nonce; `DPoP-Nonce` has it. 401. */
   | 'use_dpop_nonce';
 
-/** The authentication schemes a challenge can name: RFC 6750 `Bearer`, RFC 9449 `DPoP`. */
-export type AuthScheme = 'Bearer' | 'DPoP';
-
-/** Auth-params of one challenge, in the order they are rendered. `undefined` is left out. */
-export interface ChallengeParams {
-  error?: string | undefined;
-  error_description?: string | undefined;
-  scope?: string | undefined;
-  realm?: string | undefined;
-  resource_metadata?: string | undefined;
-  [param: string]: string | number | undefined;
-}
-
-/** What the guard knows about this API when it renders a challenge. */
-export interface ChallengeContext {
-  realm?: string | undefined;
-  resourceMetadata?: string | undefined;
+/** What the guard knows about this API when it renders a challenge, and how it words refusals. */
+export interface ChallengeContext extends RenderContext {
   /**
    * The description clients get instead of the error's own (`errorDetail: 'minimal'`).
    * `withContext` then returns a copy carrying it, with the original error as `cause`.
    */
   describe?: ((err: OAuthError) => string) | undefined;
-  /**
-   * Schemes the route accepts, in challenge order (`Bearer` first). A 401 carries one
-   * challenge per scheme (RFC 9449 §7.1); 400 and 403 only the request's. Default: `Bearer`.
-   */
-  schemes?: readonly AuthScheme[] | undefined;
-  /** `algs` of the `DPoP` challenge: the accepted proof algorithms, space-separated. */
-  dpopAlgs?: string | undefined;
-  /** The scheme the request used: its challenge carries the error. Default: the first of `schemes`. */
-  scheme?: AuthScheme | undefined;
 }
 
 export interface OAuthErrorInit {
@@ -209,68 +189,6 @@ function redescribe(err: OAuthError, description: string): OAuthError {
     configurable: true,
   });
   return copy;
-}
-
-/** 400 `invalid_request`: the request itself is malformed. */
-export function invalidRequest(description: string, cause?: unknown): OAuthError {
-  return new OAuthError({ status: 400, code: 'invalid_request', description, cause });
-}
-
-/** 401 `invalid_token`: the token was decided and refused. */
-export function invalidToken(description: string, cause?: unknown): OAuthError {
-  return new OAuthError({ status: 401, code: 'invalid_token', description, cause });
-}
-
-/** 401 without an `error`: no bearer credentials were presented (RFC 6750 §3.1). */
-export function missingToken(): OAuthError {
-  return new OAuthError({ status: 401, code: 'missing_token', description: 'no bearer token' });
-}
-
-/** 403 `insufficient_scope`, naming every scope the route needs. */
-export function insufficientScope(needed: readonly string[], description: string): OAuthError {
-  return new OAuthError({
-    status: 403,
-    code: 'insufficient_scope',
-    description,
-    challenge: needed.length > 0 ? { scope: needed.join(' ') } : {},
-  });
-}
-
-/**
- * 401 `insufficient_user_authentication` (RFC 9470 §3): the token is good but the login behind
- * it is too weak or too old. `acr_values` (quoted, space-separated) and `max_age` (seconds,
- * rendered unquoted) tell the client what to ask the authorization server for.
- */
-export function insufficientUserAuthentication(
-  description: string,
-  requirement: { acr_values?: string | undefined; max_age?: number | undefined },
-): OAuthError {
-  return new OAuthError({
-    status: 401,
-    code: 'insufficient_user_authentication',
-    description,
-    challenge: { acr_values: requirement.acr_values, max_age: requirement.max_age },
-  });
-}
-
-/** 503 with `Retry-After`: the authorization server could not decide the token. */
-export function temporarilyUnavailable(
-  description: string,
-  retryAfter: number,
-  cause?: unknown,
-): OAuthError {
-  return new OAuthError({
-    status: 503,
-    code: 'temporarily_unavailable',
-    description,
-    retryAfter,
-    cause,
-  });
-}
-
-/** 500: configuration found wrong at run time (issuer mismatch, no metadata anywhere). */
-export function serverError(description: string, cause?: unknown): OAuthError {
-  return new OAuthError({ status: 500, code: 'server_error', description, cause });
 }
 
 /** Printable ASCII but `"` and `\`: what RFC 6750 §3 allows in `error_description`. */

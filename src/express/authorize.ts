@@ -1,5 +1,5 @@
 /**
- * Lifts a framework-free authorization check (`rules.ts`) into an Express middleware that
+ * Lifts a framework-free authorization check (`auth/rules.ts`) into an Express middleware that
  * authenticates first when `req.auth` is not set yet (as `requireScopes` does), so one
  * middleware can guard a route. Refusals carry the route's challenge.
  */
@@ -8,7 +8,7 @@ import type { AuthInfo } from '../auth/info.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { authenticateRequest } from './middleware.js';
 import { routeOf } from './route.js';
-import { withSenderChallenge } from '../verify/sender.js';
+import { withSenderChallenge } from '../sender/challenge.js';
 import { publishDenied } from '../verify/token-events.js';
 import type { TokenVerifier } from '../verify/verifier.js';
 

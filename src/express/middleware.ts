@@ -1,4 +1,8 @@
 /**
+ * Folder `express/`: the Express edge (middlewares, `req.auth`, route audiences, the metadata
+ * route, the error handler). Its one rule: nothing here decides anything about a token; it
+ * reads the request, asks `verify/`, and answers. Another framework's adapter is a sibling.
+ *
  * The thin Express adapter: read the request, call the core, set `req.auth`, pass any
  * `OAuthError` to `next(err)`. Works with Express 4 and 5 (callbacks only, no promises
  * returned to the router). Nothing here decides anything about a token.
@@ -6,14 +10,16 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuthInfo } from '../auth/info.js';
 import { checkAudience, type AudienceCheck } from '../auth/audience.js';
-import { insufficientScope, missingToken, OAuthError } from '../errors/oauth-error.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import { insufficientScope, missingToken } from '../errors/factories.js';
 import { compileRouteAudience, requestOrigin, routeOf, type RouteContext } from './route.js';
 import type { ResourceRegistry } from './resources.js';
 import { buildMetadata } from './metadata.js';
 import { hasAllScopes, hasAnyScope } from '../auth/scopes.js';
 import { publishAccepted, publishDenied, publishRejected } from '../verify/token-events.js';
 import { senderRequestOf, tokenSourceOf } from './request.js';
-import { authenticateSender, isPlainBearer, routeSchemeError, withSenderChallenge } from '../verify/sender.js';
+import { authenticateSender, isPlainBearer, routeSchemeError } from '../verify/sender.js';
+import { withSenderChallenge } from '../sender/challenge.js';
 import { toDpopMode, type DpopMode } from '../options/sender.js';
 import { extractCredentials, type Credentials } from '../auth/extract.js';
 import type { TokenVerifier } from '../verify/verifier.js';
@@ -89,7 +95,7 @@ export interface AuthenticateOptions {
 }
 
 /**
- * Authenticates the request for its route's audience (`express-route.ts`), then calls `done`
+ * Authenticates the request for its route's audience (`route.ts`), then calls `done`
  * with no error (req.auth may stay unset when optional). Errors carry the route's challenge.
  */
 export function authenticateRequest(

@@ -1,6 +1,6 @@
 /**
- * The Express side of the framework-free checks: the token source `token.ts` reads, and the
- * plain request facts `sender.ts` checks, read from `req`. The URL a DPoP proof's `htu` must name is the request's own, as the client
+ * The Express side of the framework-free checks: the token source `auth/extract.ts` reads, and the
+ * plain request facts `verify/sender.ts` checks, read from `req`. The URL a DPoP proof's `htu` must name is the request's own, as the client
  * addressed it: `publicBaseUrl` plus the path when that option is set, else the protocol and
  * host Express reports, honouring its `trust proxy` setting. The client certificate is the TLS
  * connection's, or the one a trusted proxy forwards in `clientCertificateHeader`.

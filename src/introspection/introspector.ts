@@ -1,4 +1,8 @@
 /**
+ * Folder `introspection/`: RFC 7662 (the call, client authentication, the rules an answer
+ * must pass, the caches, single-flight). Its one rule: an answer is only ever cached as
+ * received and checked again on use; a failed call is a 503, never cached.
+ *
  * RFC 7662 token introspection: the path for opaque tokens (and for JWTs local checks
  * cannot decide).
  *
@@ -10,35 +14,22 @@
  * for the same token share one request (`#inFlight`); at most `maxConcurrency` distinct
  * calls run at once, and a call beyond that is a 503, never a queue. A failed call is
  * never cached. With a shared `store` (e.g. Redis), results are also written there, and a
- * miss here looks there (waiting at most `timeout`) before calling the server; a failing
- * store only costs that look-up.
+ * miss here looks there before calling the server (shared-answers.ts). The rules an answer
+ * must pass are in decision.ts, the HTTP call in request.ts.
  *
  * @see [RFC 7662 - OAuth 2.0 Token Introspection](https://www.rfc-editor.org/rfc/rfc7662)
  */
 import { LRUCache } from 'lru-cache';
 import { toAuthInfo, type AuthInfo } from '../auth/info.js';
 import { Backoff, type CircuitState } from '../remote/backoff.js';
-import { invalidToken, OAuthError, temporarilyUnavailable } from '../errors/oauth-error.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import { temporarilyUnavailable } from '../errors/factories.js';
 import { CHANNELS, publish, redact, secondsSince, type IntrospectionEvent } from '../events/channels.js';
-import { parseJsonObject } from '../remote/http.js';
-import { callIntrospection } from './request.js';
+import { answerTtl, checkAnswer } from './decision.js';
+import { callIntrospection, type IntrospectionResponse } from './request.js';
+import { SharedAnswers } from './shared-answers.js';
 import type { IntrospectionConfig } from '../options/introspection.js';
 import type { GuardConfig } from '../options/normalize.js';
-
-/** The RFC 7662 §2.2 response fields the guard reads; the rest is kept as received. */
-export interface IntrospectionResponse {
-  active: boolean;
-  scope?: string;
-  client_id?: string;
-  exp?: number;
-  iat?: number;
-  nbf?: number;
-  sub?: string;
-  aud?: string | string[];
-  iss?: string;
-  token_type?: string;
-  [field: string]: unknown;
-}
 
 /** One cached answer, and the `AuthInfo` made from it once (cache hits share it). */
 interface CachedAnswer {
@@ -50,9 +41,6 @@ interface CachedAnswer {
 
 /** Bytes counted for a cached answer beyond its JSON and key: the objects around them. */
 const ANSWER_OVERHEAD = 512;
-
-/** Keys of introspection results in a shared store: `introspection:<sha256 of the token>`. */
-const STORE_PREFIX = 'introspection:';
 
 export interface IntrospectionState {
   cacheSize: number;
@@ -66,10 +54,10 @@ export class Introspector {
   readonly #cache: LRUCache<string, CachedAnswer>;
   readonly #inFlight = new Map<string, Promise<IntrospectionResponse>>();
   readonly #backoff: Backoff;
+  readonly #shared: SharedAnswers;
   #calls = 0;
   #lastError: string | undefined;
   #warnedCredentials = false;
-  #warnedStore = false;
   /** Calls to the authorization server in flight (store look-ups not counted). */
   #serverCalls = 0;
 
@@ -85,6 +73,7 @@ export class Introspector {
       sizeCalculation: (answer, key) => (JSON.stringify(answer.response).length + key.length + answer.tokenLength) * 2 + ANSWER_OVERHEAD,
     });
     this.#backoff = new Backoff(config.cooldown);
+    this.#shared = new SharedAnswers(options.store, config.timeout);
   }
 
   get state(): IntrospectionState {
@@ -134,10 +123,10 @@ export class Introspector {
     if (this.#inFlight.size >= this.options.maxConcurrency) {
       return Promise.reject(temporarilyUnavailable('too many introspection calls in flight', 1));
     }
-    const pending = this.#fromStore(hash).then((shared) => {
+    const pending = this.#shared.get(hash).then((shared) => {
       if (shared === undefined) return observeCall(endpoint, () => this.#callServer(token, hash, endpoint));
       publishIntrospection('cache-hit', undefined, shared.active);
-      this.#cache.set(hash, { response: shared, tokenLength: token.length }, { ttl: this.#ttl(shared) });
+      this.#cache.set(hash, { response: shared, tokenLength: token.length }, { ttl: answerTtl(shared, this.options) });
       return shared;
     });
     const shared = pending.finally(() => this.#inFlight.delete(hash));
@@ -163,9 +152,9 @@ export class Introspector {
         this.#serverCalls--;
         this.#backoff.success();
         this.#lastError = undefined;
-        const ttl = this.#ttl(response);
+        const ttl = answerTtl(response, this.options);
         this.#cache.set(hash, { response, tokenLength: token.length }, { ttl });
-        this.#toStore(hash, response, ttl);
+        this.#shared.set(hash, response, ttl);
         return response;
       },
       (err: unknown) => {
@@ -178,86 +167,17 @@ export class Introspector {
     );
   }
 
-  /**
-   * The shared cache's answer (another instance's call), waited for at most `timeout`.
-   * A failing store is not fatal: the caller asks the authorization server instead.
-   */
-  async #fromStore(hash: string): Promise<IntrospectionResponse | undefined> {
-    const store = this.options.store;
-    if (store === undefined) return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const value = await Promise.race([
-        store.get(STORE_PREFIX + hash),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('store timed out')), this.config.timeout * 1000);
-          timer.unref();
-        }),
-      ]);
-      if (value === undefined) return undefined;
-      const response = parseJsonObject(value);
-      return response !== undefined && typeof response.active === 'boolean' ? (response as IntrospectionResponse) : undefined;
-    } catch (err) {
-      this.#warnStore(err);
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  #toStore(hash: string, response: IntrospectionResponse, ttlMs: number): void {
-    this.options.store?.set(STORE_PREFIX + hash, JSON.stringify(response), ttlMs).catch((err: unknown) => this.#warnStore(err));
-  }
-
-  #warnStore(err: unknown): void {
-    if (this.#warnedStore) return;
-    this.#warnedStore = true;
-    process.emitWarning(
-      `the shared introspection cache failed (${(err as Error)?.message ?? 'unknown error'}); asking the authorization server instead`,
-      { code: 'RESOURCE_GUARD_STORE' },
-    );
-  }
-
   /** `response` for `token`, through the cached answer when there is one, so hits share its AuthInfo. */
   #decide(token: string, hash: string, response: IntrospectionResponse): AuthInfo {
     const answer = this.#cache.peek(hash);
     return this.#decideAnswer(token, answer?.response === response ? answer : { response, tokenLength: token.length });
   }
 
-  /** RFC 7662 §4: an active answer is still checked against this API's expectations. */
+  /** RFC 7662 §4 (decision.ts), then the AuthInfo made once per cached answer. */
   #decideAnswer(token: string, answer: CachedAnswer): AuthInfo {
     const { response } = answer;
-    if (!response.active) throw invalidToken('token is not active');
-    const now = Date.now() / 1000;
-    const tolerance = this.config.clockTolerance;
-    if (response.exp !== undefined) {
-      if (typeof response.exp !== 'number') throw invalidToken('introspection "exp" is not a number');
-      if (now - tolerance >= response.exp) throw invalidToken(`token expired ${Math.floor(now - response.exp)} s ago`);
-    }
-    if (typeof response.nbf === 'number' && response.nbf > now + tolerance) {
-      throw invalidToken('token not valid yet');
-    }
-    if (response.iss !== undefined && !this.config.issuers.includes(response.iss)) {
-      throw invalidToken('issuer not trusted');
-    }
-    // Whether `aud` names this resource is checked per call (audience.ts): routes may differ.
-    if (response.aud !== undefined) {
-      const audiences: unknown[] = Array.isArray(response.aud) ? response.aud : [response.aud];
-      if (!audiences.some((a) => typeof a === 'string')) throw invalidToken('audience mismatch');
-    } else if (this.options.requireAudience) {
-      throw invalidToken('introspection response has no audience');
-    }
-    if (typeof response.token_type === 'string' && /refresh/i.test(response.token_type)) {
-      throw invalidToken('refresh tokens are not access tokens');
-    }
+    checkAnswer(response, this.config, this.options);
     return (answer.auth ??= toAuthInfo(token, 'opaque', response.iss ?? this.config.issuers[0]!, response, this.config.scopeClaims));
-  }
-
-  #ttl(response: IntrospectionResponse): number {
-    if (!response.active) return this.options.negativeMaxAge * 1000;
-    const max = this.options.maxAge * 1000;
-    if (typeof response.exp !== 'number') return max;
-    return Math.max(1, Math.min(max, response.exp * 1000 - Date.now()));
   }
 
   #warnCredentials(status: number): void {

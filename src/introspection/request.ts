@@ -6,11 +6,25 @@
  *
  * @see [RFC 7662 §2 - Introspection Endpoint](https://www.rfc-editor.org/rfc/rfc7662#section-2)
  */
-import { temporarilyUnavailable } from '../errors/oauth-error.js';
+import { temporarilyUnavailable } from '../errors/factories.js';
 import { HttpFailure, parseJsonObject, parseRetryAfter, request } from '../remote/http.js';
-import type { IntrospectionResponse } from './introspector.js';
 import type { IntrospectionConfig } from '../options/introspection.js';
 import type { GuardConfig } from '../options/normalize.js';
+
+/** The RFC 7662 §2.2 response fields the guard reads; the rest is kept as received. */
+export interface IntrospectionResponse {
+  active: boolean;
+  scope?: string;
+  client_id?: string;
+  exp?: number;
+  iat?: number;
+  nbf?: number;
+  sub?: string;
+  aud?: string | string[];
+  iss?: string;
+  token_type?: string;
+  [field: string]: unknown;
+}
 
 /**
  * Asks `endpoint` about `token`. `onCredentialsRefused` hears of a 401/403, which means the

@@ -13,11 +13,12 @@
  * @see [RFC 7517 §5 - JWK Set Format](https://www.rfc-editor.org/rfc/rfc7517#section-5)
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { temporarilyUnavailable } from '../errors/oauth-error.js';
+import { temporarilyUnavailable } from '../errors/factories.js';
 import { CHANNELS, fetchFailed, fetchSucceeded, publish, redact } from '../events/channels.js';
 import { conditionalHeaders, freshnessOf, parseJsonObject, parseRetryAfter, request, validatorsOf } from '../remote/http.js';
 import type { GuardConfig } from '../options/normalize.js';
-import { Remote, UpstreamFailure, type Loaded, type NotModified, type Validators } from '../remote/document.js';
+import { Remote } from '../remote/document.js';
+import { UpstreamFailure, type Loaded, type NotModified, type Validators } from '../remote/loader.js';
 
 /** Most keys imported from one JWKS; the rest are ignored. */
 export const MAX_KEYS = 100;

@@ -6,7 +6,7 @@
  * the guard's cost. The callback form of `crypto.verify` runs the check on the libuv pool, so
  * the event loop serves other requests meanwhile. HMAC is compared in constant time.
  *
- * What callers have settled before this runs (jwt.ts, jwks.ts): the token is three canonical
+ * What callers have settled before this runs (verify.ts, jwks.ts): the token is three canonical
  * base64url parts, `alg` is allowed, no `crit` header is present, and the key's type and
  * curve fit `alg`. What is checked here: the key is a usable key of that type (RSA keys of at
  * least 2048 bits, RFC 7518 §3.3), and the signature.

@@ -1,4 +1,8 @@
 /**
+ * Folder `jwt/`: local verification (JWS decoding, node:crypto signatures, RFC 9068/8725
+ * rules, the JWKS key cache). Its one rule: decide only what the token and its issuer's keys
+ * can decide; what they cannot is reported as such, never guessed.
+ *
  * Local verification of JWT access tokens: the RFC 7515 signature check (`signature.ts`,
  * node:crypto) plus the RFC 9068 and RFC 8725 rules, checked in this order:
  * 1. `alg`: never `none`; HMAC only with a configured secret (else: introspection decides);
@@ -9,7 +13,7 @@
  *    unless understood (none is), and `jku`, `x5u`, `jwk` headers are never used;
  * 5. claims: `aud` (required), `exp` (required), `nbf`, `iat`, `maxTokenAge`.
  *
- * Whether `aud` names *this* API is checked per call (`audience.ts`), not here: a route may
+ * Whether `aud` names *this* API is checked per call (`auth/audience.ts`), not here: a route may
  * accept another audience than the guard, and the verified token is cached for all of them.
  *
  * It does not check `sub`, `client_id` or `jti` presence (RFC 9068 asks servers to send
@@ -19,7 +23,8 @@
  * @see [RFC 8725 - JSON Web Token Best Current Practices](https://www.rfc-editor.org/rfc/rfc8725)
  */
 import type { KeyObject } from 'node:crypto';
-import { invalidToken, OAuthError } from '../errors/oauth-error.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import { invalidToken } from '../errors/factories.js';
 import type { KeyLookup } from './jwks.js';
 import type { GuardConfig } from '../options/normalize.js';
 import { UnusableKeyError, verifySignature } from './signature.js';

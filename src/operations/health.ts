@@ -1,4 +1,7 @@
 /**
+ * Folder `operations/`: `ready()` and `health()`. Its one rule: read the state the parts below
+ * already keep; fetch only through their own caches, never around them.
+ *
  * `guard.health()`: what the guard knows about its authorization servers, as a plain,
  * JSON-serialisable object built from the caches' own state. No I/O, no secrets: errors are
  * messages only (URLs without credentials), never a token, a client secret or an API key.

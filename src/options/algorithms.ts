@@ -1,6 +1,6 @@
 /**
  * The JWS algorithm allow-list (RFC 8725 §3.1) and the HMAC secret: their constants and the
- * validation of `algorithms` and `hmacSecret`. `options.ts` folds them into the guard's
+ * validation of `algorithms` and `hmacSecret`. `normalize.ts` folds them into the guard's
  * frozen config; a bad value throws a `TypeError` naming the option, once, in `createGuard`.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';

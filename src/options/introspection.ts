@@ -1,5 +1,5 @@
 /**
- * Options of RFC 7662 token introspection, their defaults and their validation. `options.ts`
+ * Options of RFC 7662 token introspection, their defaults and their validation. `normalize.ts`
  * folds them into the guard's frozen config; like everything there, a bad value throws a
  * `TypeError` naming the option, once, in `createGuard`.
  */

@@ -1,123 +1,27 @@
 /**
+ * Folder `options/`: validation and defaults, once, into a frozen config. Its one rule: runs
+ * at creation only; a mistake is a `TypeError` naming the option, never a request-time failure.
+ *
  * The guard's options, their defaults, and their validation into one frozen config.
  *
  * Everything here runs once, in `createGuard`: a bad value throws a `TypeError` naming the
  * option, so a misconfigured API fails at start-up and never per request.
  */
 import type { KeyObject } from 'node:crypto';
+import type { TokenLocation } from '../auth/extract.js';
 import type { Store } from '../store/memory.js';
-import { toAlgorithms, toHmacKey, type JwsAlgorithm } from './algorithms.js';
-import {
-  INTROSPECTION_DEFAULTS,
-  normalizeIntrospectionOptions,
-  type IntrospectionConfig,
-  type IntrospectionOptions,
-} from './introspection.js';
+import { toAlgorithms, toHmacKey } from './algorithms.js';
 import { checkUrl, duration, optionalBoolean, optionalString, positiveInteger, stringList, toStore } from './checks.js';
-import { normalizeSenderOptions, type SenderConfig, type SenderConstraintOptions } from './sender.js';
+import type { GuardOptions } from './guard-options.js';
+import { INTROSPECTION_DEFAULTS, normalizeIntrospectionOptions, type IntrospectionConfig } from './introspection.js';
+import { normalizeSenderOptions, type SenderConfig } from './sender.js';
 
 // Moved to their own files; still importable from here, as before.
 export { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './algorithms.js';
 export type { AsymmetricAlgorithm, HmacAlgorithm, JwsAlgorithm } from './algorithms.js';
 export type { IntrospectionAuth, IntrospectionConfig, IntrospectionOptions } from './introspection.js';
-
-/** Where a bearer token may be read from (RFC 6750 §2). */
-export type TokenLocation = 'header' | 'body' | 'query';
-
-/** Options of {@link createGuard}. Every duration is in seconds. */
-export interface GuardOptions extends SenderConstraintOptions {
-  /** Trusted issuer identifier(s), exactly as the `iss` claim and the metadata's `issuer`. */
-  issuer: string | readonly string[];
-  /** Accepted audience(s): a token passes when one of its `aud` values is one of these. */
-  audience: string | readonly string[];
-  /** RFC 9728 resource identifier of this API. Default: the first audience. */
-  resource?: string;
-  /** `realm` of every challenge. Default: the resource identifier. */
-  realm?: string;
-  /** Exact AS metadata URL; skips the discovery search. Only with a single issuer. */
-  metadataUrl?: string;
-  /** JWKS URL; overrides the metadata's `jwks_uri` (for every issuer). */
-  jwksUri?: string;
-  /** Allow-list of JWS algorithms. Default: every asymmetric algorithm; never `none`. */
-  algorithms?: readonly JwsAlgorithm[];
-  /**
-   * Shared secret for HMAC-signed (HS256/384/512) access tokens.
-   *
-   * > [!WARNING]
-   * > Anyone who holds this secret can mint tokens this API accepts. Prefer asymmetric
-   * > tokens; without this option HMAC tokens go to introspection (or are refused).
-   */
-  hmacSecret?: string | Uint8Array | KeyObject;
-  /** Seconds of leeway on `exp`, `nbf` and `iat`. Default: 5. */
-  clockTolerance?: number;
-  /** Refuse tokens whose `iat` is older than this many seconds. Default: no limit. */
-  maxTokenAge?: number;
-  /** Accept only `typ: at+jwt` (RFC 9068 §2.1). Default: false (`JWT` and no `typ` pass too). */
-  strictTyp?: boolean;
-  /** Seconds every outbound call may take. Default: 5. */
-  timeout?: number;
-  /** Seconds metadata and JWKS stay fresh; `Cache-Control: max-age` is honoured within [cooldown, jwksMaxAge]. Default: 600. */
-  jwksMaxAge?: number;
-  /** Seconds without a JWKS refetch for unknown `kid`s after a fetch. Default: 30. */
-  cooldown?: number;
-  /** Seconds cached keys keep verifying while the JWKS endpoint fails. Default: 86400. */
-  maxStale?: number;
-  /**
-   * Start fetching the metadata and keys at construction instead of on the first request.
-   * A failure never throws or crashes the process: it is reported by `guard.health()`, the
-   * `resource-guard:*` events and one process warning, and the first request tries again.
-   * `await guard.ready()` to wait for (and check) the result. Default: false.
-   */
-  warmup?: boolean;
-  /**
-   * What `error_description` tells clients. `'full'`: the exact reason ("token expired 42 s
-   * ago", "audience mismatch"). `'minimal'`: a fixed phrase per error code ("invalid token"),
-   * nothing that helps probe the guard; the full reason stays in `err.cause` and the events.
-   * Default: `'minimal'` when `NODE_ENV` is `production`, else `'full'`.
-   */
-  errorDetail?: 'full' | 'minimal';
-  /** RFC 7662 introspection for opaque tokens; `false` disables it. */
-  introspection?: IntrospectionOptions | false;
-  /**
-   * Where tokens are read from. Default: `['header']`.
-   *
-   * > [!WARNING]
-   * > `'query'` puts tokens in URLs, which end up in logs and browser history (RFC 6750 §5.3).
-   */
-  tokenLocations?: readonly TokenLocation[];
-  /**
-   * Allow `http://` authorization-server URLs that are not loopback.
-   *
-   * > [!WARNING]
-   * > Keys and introspection answers fetched over plain HTTP can be forged by anyone on the path.
-   */
-  allowInsecureHttp?: boolean;
-  /** Extra scopes to list in `scopes_supported` of the RFC 9728 document. */
-  scopesSupported?: readonly string[];
-  /**
-   * The claims whose values make up `AuthInfo.scopes`, read in this order; each may be a
-   * space-delimited string or an array of strings. Duplicates are removed, order is kept.
-   * `['scope', 'permissions']` serves Auth0 RBAC, whose rights sit in a `permissions` array.
-   * Default: `['scope', 'scp']`.
-   */
-  scopeClaims?: readonly string[];
-  /** `resource_name` of the RFC 9728 document. */
-  resourceName?: string;
-  /** `resource_documentation` of the RFC 9728 document. */
-  resourceDocumentation?: string;
-  /** Verified-token cache bounds; `false` disables it. Default: 10,000 entries, 16 MiB. */
-  tokenCache?: { maxEntries?: number; maxBytes?: number } | false;
-  /**
-   * Shared state for several instances (`redisStore` from `resource-guard/redis`): the
-   * introspection cache and the DPoP `jti` replay set. Default: in-process memory only.
-   */
-  store?: Store;
-  /**
-   * When the store fails or is slower than `timeout`: `'deny'` (default) makes replay checks
-   * fail closed with 503; `'allow'` lets them pass. Caches always fall back to asking the AS.
-   */
-  onStoreError?: 'deny' | 'allow';
-}
+export type { TokenLocation } from '../auth/extract.js';
+export type { GuardOptions } from './guard-options.js';
 
 /** Every default, on one screen. Durations in seconds. */
 export const DEFAULTS = Object.freeze({
@@ -129,7 +33,7 @@ export const DEFAULTS = Object.freeze({
   warmup: false,
   tokenLocations: Object.freeze(['header'] as const),
   scopeClaims: Object.freeze(['scope', 'scp'] as const),
-  introspection: INTROSPECTION_DEFAULTS, // listed in introspection-options.ts
+  introspection: INTROSPECTION_DEFAULTS, // listed in introspection.ts
   tokenCache: Object.freeze({ maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 }),
   /** Largest metadata, JWKS or introspection response read. */
   maxResponseBytes: 512 * 1024,

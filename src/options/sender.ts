@@ -1,6 +1,6 @@
 /**
  * Options of sender-constrained tokens (RFC 9449 DPoP, RFC 8705 mTLS), their defaults and
- * their validation. `options.ts` folds them into the guard's frozen config; like everything
+ * their validation. `normalize.ts` folds them into the guard's frozen config; like everything
  * there, a bad value throws a `TypeError` naming the option, once, in `createGuard`.
  */
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';

@@ -10,11 +10,11 @@
  *
  * @see [RFC 8414 §3 - Obtaining Authorization Server Metadata](https://www.rfc-editor.org/rfc/rfc8414#section-3)
  */
-import { serverError } from '../errors/oauth-error.js';
+import { serverError } from '../errors/factories.js';
 import { CHANNELS, fetchFailed, fetchSucceeded, publish, redact } from '../events/channels.js';
 import { conditionalHeaders, freshnessOf, parseJsonObject, parseRetryAfter, request, validatorsOf } from './http.js';
-import type { GuardConfig } from '../options/normalize.js';
-import { Remote, UpstreamFailure, type Loaded, type NotModified, type Validators } from './document.js';
+import { Remote } from './document.js';
+import { UpstreamFailure, type Loaded, type NotModified, type Validators } from './loader.js';
 
 /** The RFC 8414 fields the guard reads; everything else is kept as received. */
 export interface AuthorizationServerMetadata {
@@ -51,6 +51,17 @@ export type Attempt =
   | { url: string; outcome: 'mismatch'; issuer: string }
   | { url: string; outcome: 'failed'; reason: string; retryAfter: number | undefined; unreachable?: boolean };
 
+/** What discovery reads of the guard's configuration (a `GuardConfig` is one). */
+export interface DiscoveryConfig {
+  readonly metadataUrl?: string | undefined;
+  readonly timeout: number;
+  readonly maxResponseBytes: number;
+  readonly allowInsecureHttp: boolean;
+  readonly cooldown: number;
+  readonly jwksMaxAge: number;
+  readonly maxStale: number;
+}
+
 /**
  * Fetches the metadata of `issuer`, trying each candidate until one answers with a valid
  * document. Throws a 500 `OAuthError` for configuration mistakes (issuer mismatch, no
@@ -58,7 +69,7 @@ export type Attempt =
  */
 export async function fetchMetadata(
   issuer: string,
-  config: GuardConfig,
+  config: DiscoveryConfig,
   validators?: Validators,
 ): Promise<Loaded<AuthorizationServerMetadata> | NotModified> {
   const candidates = config.metadataUrl !== undefined ? [config.metadataUrl] : metadataCandidates(issuer);
@@ -88,7 +99,7 @@ export async function fetchMetadata(
 export async function tryCandidate(
   url: string,
   issuer: string,
-  config: GuardConfig,
+  config: DiscoveryConfig,
   validators?: Validators,
 ): Promise<Attempt> {
   const conditional = conditionalHeaders(validators, url);
@@ -158,7 +169,7 @@ function isUrl(value: unknown): boolean {
 }
 
 /** The cached metadata of one issuer. */
-export function createMetadataCache(issuer: string, config: GuardConfig): Remote<AuthorizationServerMetadata> {
+export function createMetadataCache(issuer: string, config: DiscoveryConfig): Remote<AuthorizationServerMetadata> {
   return new Remote(
     async ({ validators, background }) => {
       const start = performance.now();

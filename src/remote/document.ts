@@ -1,4 +1,8 @@
 /**
+ * Folder `remote/`: documents from the authorization server (HTTP with timeout, size cap,
+ * redirect and HTTPS rules; discovery; refresh; back-off). Its one rule: every outbound call
+ * goes through `http.ts`, and a failed fetch is never cached.
+ *
  * A document fetched from the authorization server and kept fresh: AS metadata, a JWKS.
  *
  * State, all readable for tests and health reports: the value, when it was fetched, until
@@ -15,47 +19,10 @@
  *   refresh. A failed background refresh leaves the fresh value in place (it is not stale yet).
  */
 import { Backoff, type CircuitState } from './backoff.js';
-import { OAuthError, temporarilyUnavailable } from '../errors/oauth-error.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import { temporarilyUnavailable } from '../errors/factories.js';
 import { HttpFailure } from './http.js';
-
-/** What a loader returns: the value and how long it may be considered fresh (seconds). */
-export interface Loaded<T> {
-  value: T;
-  maxAge: number;
-  /** For the next conditional request. */
-  validators?: Validators | undefined;
-}
-
-/** A 304: the cached value is still current, fresh for `maxAge` more seconds. */
-export interface NotModified {
-  notModified: true;
-  maxAge: number;
-  validators?: Validators | undefined;
-}
-
-/** What identifies the cached representation (RFC 9110 §8.8), and where it came from. */
-export interface Validators {
-  etag?: string | undefined;
-  lastModified?: string | undefined;
-  /** The URL that answered, where a conditional request must go. */
-  url?: string | undefined;
-}
-
-/** What a loader is told about the fetch it is asked to make. */
-export interface LoadContext {
-  /** Validators of the cached value, when there is one: send them as `If-None-Match` / `If-Modified-Since`. */
-  validators: Validators | undefined;
-  /** A refresh ahead of expiry, which no caller waits for. */
-  background: boolean;
-}
-
-/** A loader's failure that carries the server's `Retry-After` (seconds). */
-export class UpstreamFailure extends Error {
-  override readonly name = 'UpstreamFailure';
-  constructor(message: string, readonly retryAfter?: number, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-  }
-}
+import { UpstreamFailure, type LoadContext, type Loaded, type NotModified, type Validators } from './loader.js';
 
 export interface RemoteOptions {
   /** Name for messages, e.g. "JWKS at https://…". */

@@ -1,4 +1,8 @@
 /**
+ * Folder `sender/`: RFC 9449 DPoP proofs and nonces, RFC 8705 certificate binding, and the
+ * challenges of each `dpop` mode. Its one rule: check a proof or a certificate against plain
+ * values; the access token itself is decided elsewhere (`verify/`).
+ *
  * DPoP proofs (RFC 9449): the checks of §4.3 in its order, the `jti` replay set, and the
  * server nonce of §9. Framework-free: it takes the request's method, URL and `DPoP` header
  * values, and the access token the proof must be bound to.
@@ -17,7 +21,7 @@
  * 10. `iat` is within `dpopProofWindow` of now, either way;
  * 11. `ath` is base64url(SHA-256(access token)).
  *
- * What it leaves to its caller (`sender.ts`): comparing the key's RFC 7638 thumbprint with
+ * What it leaves to its caller (`verify/sender.ts`): comparing the key's RFC 7638 thumbprint with
  * the token's `cnf.jkt`, which needs the verified token, and only then marking the `jti` as
  * used (`markUsed`), so a request refused for another reason does not spend its proof.
  *
@@ -31,7 +35,8 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, compactVerify, errors as joseErrors, importJWK, type JWK } from 'jose';
 import { DpopNonces } from './dpop-nonce.js';
-import { OAuthError, temporarilyUnavailable } from '../errors/oauth-error.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import { temporarilyUnavailable } from '../errors/factories.js';
 import { decodeJws } from '../jwt/verify.js';
 import { SENDER_DEFAULTS, type SenderConfig } from '../options/sender.js';
 import { memoryStore, type Store } from '../store/memory.js';

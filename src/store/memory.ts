@@ -1,4 +1,7 @@
 /**
+ * Folder `store/`: the `Store` interface, its bounded in-memory default and `redisStore`. Its
+ * one rule: four operations on strings, nothing about tokens; it imports nothing else of `src/`.
+ *
  * The small set of shared-state operations the guard needs, and its in-memory default.
  *
  * Two uses: cached decisions (introspection results) with `get`/`set`, and replay sets

@@ -1,7 +1,7 @@
 /**
  * Sender-constrained tokens on a request: which scheme may carry which token, the DPoP proof
  * (RFC 9449) and the client certificate (RFC 8705) a bound token needs. Framework-free: it
- * takes the credentials `token.ts` found and plain request facts (method, URL, `DPoP` header
+ * takes the credentials `auth/extract.ts` found and plain request facts (method, URL, `DPoP` header
  * values, client certificate), and returns the `AuthInfo` for this request.
  *
  * The rules, in the order they apply:
@@ -21,10 +21,11 @@
  */
 import type { AudienceCheck } from '../auth/audience.js';
 import type { AuthInfo } from '../auth/info.js';
-import { OAuthError, type AuthScheme, type ChallengeContext } from '../errors/oauth-error.js';
+import { OAuthError, type AuthScheme } from '../errors/oauth-error.js';
 import { invalidDpopProof } from '../sender/dpop.js';
 import { certificateMismatch } from '../sender/mtls.js';
-import type { DpopMode, SenderConfig } from '../options/sender.js';
+import type { DpopMode } from '../options/sender.js';
+import { withSenderChallenge } from '../sender/challenge.js';
 import type { Credentials } from '../auth/extract.js';
 import { publishAccepted, publishRejected } from './token-events.js';
 import type { TokenVerifier } from './verifier.js';
@@ -46,49 +47,6 @@ export interface SenderResult {
   auth: AuthInfo;
   nonce: string | undefined;
 }
-
-/**
- * Schemes a route in `mode` accepts, and the challenge params that go with them, to spread
- * over a route's challenge context.
- */
-export function senderChallenge(config: SenderConfig, mode: DpopMode = config.dpop): Pick<ChallengeContext, 'schemes' | 'dpopAlgs'> {
-  // Every refusal renders with one of these; built once per guard and mode.
-  let byMode = SENDER_CHALLENGES.get(config);
-  if (byMode === undefined) {
-    const dpopAlgs = config.dpopAlgorithms.join(' ');
-    byMode = {
-      disabled: Object.freeze({ schemes: Object.freeze(['Bearer'] as const), dpopAlgs: undefined }),
-      required: Object.freeze({ schemes: Object.freeze(['DPoP'] as const), dpopAlgs }),
-      allowed: Object.freeze({ schemes: Object.freeze(['Bearer', 'DPoP'] as const), dpopAlgs }),
-    };
-    SENDER_CHALLENGES.set(config, byMode);
-  }
-  return byMode[mode];
-}
-
-const SENDER_CHALLENGES = new WeakMap<SenderConfig, Record<DpopMode, Pick<ChallengeContext, 'schemes' | 'dpopAlgs'>>>();
-
-/**
- * `challenge` (a route's) with the schemes of `mode` and, when known, the scheme the request
- * used, whose challenge then carries the error.
- */
-export function withSenderChallenge(
-  challenge: ChallengeContext,
-  config: SenderConfig,
-  mode: DpopMode,
-  scheme?: AuthScheme,
-): ChallengeContext {
-  // Each refusal needs one; a route's challenge (one guard's, living as long as the route) gets each built once.
-  let variants = ROUTE_CHALLENGES.get(challenge);
-  if (variants === undefined) ROUTE_CHALLENGES.set(challenge, (variants = new Map()));
-  const key = `${mode} ${scheme ?? ''}`;
-  let context = variants.get(key);
-  if (context === undefined) variants.set(key, (context = Object.freeze({ ...challenge, ...senderChallenge(config, mode), scheme })));
-  return context;
-}
-
-/** At most 3 modes × 3 schemes per route challenge; gone with the challenge. */
-const ROUTE_CHALLENGES = new WeakMap<ChallengeContext, Map<string, ChallengeContext>>();
 
 /**
  * `true` when `auth` (a cache hit) may be used for `scheme` as it is: a bearer token with no

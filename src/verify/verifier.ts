@@ -1,5 +1,7 @@
 /**
- * The framework-free core: a token in, an `AuthInfo` or an `OAuthError` out.
+ * Folder `verify/`: the decision, without a framework: the verified-token and refusal caches,
+ * events per decision, sender-constrained checks around it. Its one rule: a token and plain
+ * request facts in, an `AuthInfo` or an `OAuthError` out; never an Express `req`.
  *
  * Routing, as DESIGN.md decides it: a three-part JWS is verified locally; one local checks
  * cannot decide (HMAC without a secret, a kid the JWKS lacks after the refetch) goes to
@@ -10,14 +12,15 @@ import { hash as digest } from 'node:crypto';
 import { checkAudience, exactAudience, type AudienceCheck } from '../auth/audience.js';
 import { toAuthInfo, type AuthInfo } from '../auth/info.js';
 import { createMetadataCache, type AuthorizationServerMetadata } from '../remote/discovery.js';
-import { invalidToken, OAuthError, type ChallengeContext } from '../errors/oauth-error.js';
+import { OAuthError, type ChallengeContext } from '../errors/oauth-error.js';
+import { invalidToken } from '../errors/factories.js';
 import { Introspector } from '../introspection/introspector.js';
 import { Jwks, type KeyLookup } from '../jwt/jwks.js';
 import { DpopProofs } from '../sender/dpop.js';
 import { decodeJws, isPermanentRefusal, verifyJwt } from '../jwt/verify.js';
 import type { GuardConfig } from '../options/normalize.js';
 import type { Remote } from '../remote/document.js';
-import { senderChallenge } from './sender.js';
+import { senderChallenge } from '../sender/challenge.js';
 import { RefusalCache, TokenCache } from './token-cache.js';
 import { publishAccepted, publishRejected } from './token-events.js';
 

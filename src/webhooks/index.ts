@@ -1,4 +1,7 @@
 /**
+ * Folder `webhooks/`: a second entry point. Its one rule: it shares only `store/` and
+ * `events/` with the token guard; nothing outside it imports it.
+ *
  * `resource-guard/webhooks`: Express middlewares that verify signed webhook deliveries.
  *
  * @example

@@ -7,14 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OAuthError } from '../../src/index.js';
-import {
-  invalidRequest,
-  invalidToken,
-  insufficientScope,
-  missingToken,
-  serverError,
-  temporarilyUnavailable,
-} from '../../src/errors/oauth-error.js';
+import { invalidRequest, invalidToken, insufficientScope, missingToken, serverError, temporarilyUnavailable } from '../../src/errors/factories.js';
 import { minimalDescription, reasonOf } from '../../src/auth/reasons.js';
 
 function sourceFiles(dir: string): string[] {

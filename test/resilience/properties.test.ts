@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, OAuthError, renderChallenge, type Guard } from '../../src/index.js';
-import { insufficientScope, invalidRequest, invalidToken } from '../../src/errors/oauth-error.js';
+import { insufficientScope, invalidRequest, invalidToken } from '../../src/errors/factories.js';
 import { extractToken } from '../../src/auth/extract.js';
 import { parseChallenges } from '../support/challenge.js';
 import { fault, startFaultServer, type FaultServer } from '../support/fault-server.js';

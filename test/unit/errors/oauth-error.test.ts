@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OAuthError, renderChallenge } from '../../../src/errors/oauth-error.js';
-import { insufficientScope, invalidRequest, invalidToken, missingToken, temporarilyUnavailable } from '../../../src/errors/oauth-error.js';
+import { insufficientScope, invalidRequest, invalidToken, missingToken, temporarilyUnavailable } from '../../../src/errors/factories.js';
 import { parseChallenge } from '../../support/challenge.js';
 
 const context = { realm: 'https://api.example.com', resourceMetadata: 'https://api.example.com/.well-known/oauth-protected-resource' };
