@@ -1,0 +1,164 @@
+/**
+ * The real Redis clients `redisStore` supports, each created and connected the way its README
+ * says, with a short reconnect delay so outage tests recover quickly: node-redis 4, 5 and 6
+ * (npm aliases `redis4`, `redis5`, `redis`), node-redis 4 in legacy mode, and ioredis; their
+ * cluster clients against a {@link RedisCluster}; node-redis' and ioredis' Sentinel clients.
+ * Every client swallows its `error` events: an outage is what some tests are about.
+ */
+import { Cluster, Redis } from 'ioredis';
+import * as redis6 from 'redis';
+import * as redis4 from 'redis4';
+import * as redis5 from 'redis5';
+import type { RedisClientKind, RedisCommandClient } from '../../src/store/redis.js';
+
+export interface ConnectedClient {
+  readonly client: RedisCommandClient;
+  close(): Promise<void>;
+}
+
+export interface ClientFactory<Target> {
+  readonly name: string;
+  /** What `redisStore` must recognise it as. */
+  readonly kind: RedisClientKind;
+  connect(target: Target): Promise<ConnectedClient>;
+}
+
+const reconnectStrategy = () => 100;
+const ignore = () => undefined;
+
+/** Clients of one `redis-server`, by port. */
+export const singleClients: ReadonlyArray<ClientFactory<number>> = [
+  {
+    name: 'node-redis 6',
+    kind: 'node-redis',
+    connect: async (port) => {
+      const client = redis6.createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy } });
+      client.on('error', ignore);
+      await client.connect();
+      return { client, close: async () => client.destroy() };
+    },
+  },
+  {
+    name: 'node-redis 5',
+    kind: 'node-redis',
+    connect: async (port) => {
+      const client = redis5.createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy } });
+      client.on('error', ignore);
+      await client.connect();
+      return { client, close: async () => client.destroy() };
+    },
+  },
+  {
+    name: 'node-redis 4',
+    kind: 'node-redis',
+    connect: async (port) => {
+      const client = redis4.createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy } });
+      client.on('error', ignore);
+      await client.connect();
+      return { client, close: async () => client.disconnect() };
+    },
+  },
+  {
+    name: 'node-redis 4 (legacyMode)',
+    kind: 'node-redis',
+    connect: async (port) => {
+      const client = redis4.createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy }, legacyMode: true });
+      client.on('error', ignore);
+      await client.connect();
+      return { client, close: async () => client.disconnect() };
+    },
+  },
+  {
+    name: 'ioredis',
+    kind: 'ioredis',
+    connect: async (port) => {
+      const client = new Redis(port, '127.0.0.1', { retryStrategy: reconnectStrategy, lazyConnect: true });
+      client.on('error', ignore);
+      await client.connect();
+      return { client, close: async () => client.disconnect() };
+    },
+  },
+];
+
+export interface ClusterTarget {
+  readonly rootNodes: ReadonlyArray<{ host: string; port: number }>;
+}
+
+const urls = (target: ClusterTarget) => target.rootNodes.map(({ host, port }) => ({ url: `redis://${host}:${port}` }));
+
+/** Clients of a Redis Cluster, by its root nodes. */
+export const clusterClients: ReadonlyArray<ClientFactory<ClusterTarget>> = [
+  {
+    name: 'node-redis 6 cluster',
+    kind: 'node-redis cluster',
+    connect: async (target) => {
+      const client = redis6.createCluster({ rootNodes: urls(target), defaults: { socket: { reconnectStrategy, connectTimeout: 1000 } } });
+      client.on('error', ignore);
+      await client.connect();
+      return { client, close: async () => client.destroy() };
+    },
+  },
+  {
+    name: 'ioredis cluster',
+    kind: 'ioredis cluster',
+    connect: async (target) => {
+      const client = new Cluster(target.rootNodes.map((node) => ({ ...node })), { clusterRetryStrategy: reconnectStrategy, lazyConnect: true });
+      client.on('error', ignore);
+      await client.connect();
+      return { client, close: async () => client.disconnect() };
+    },
+  },
+  {
+    name: 'node-redis 5 cluster',
+    kind: 'node-redis cluster',
+    connect: async (target) => {
+      const client = redis5.createCluster({ rootNodes: urls(target), defaults: { socket: { reconnectStrategy, connectTimeout: 1000 } } });
+      client.on('error', ignore);
+      await client.connect();
+      return { client, close: async () => client.destroy() };
+    },
+  },
+  {
+    name: 'node-redis 4 cluster',
+    kind: 'node-redis cluster',
+    connect: async (target) => {
+      const client = redis4.createCluster({ rootNodes: urls(target), defaults: { socket: { reconnectStrategy, connectTimeout: 1000 } } });
+      client.on('error', ignore);
+      await client.connect();
+      return { client, close: async () => client.disconnect() };
+    },
+  },
+];
+
+export interface SentinelTarget {
+  readonly name: string;
+  readonly sentinelPort: number;
+}
+
+/** Clients that find the master through Redis Sentinel. */
+export const sentinelClients: ReadonlyArray<ClientFactory<SentinelTarget>> = [
+  {
+    name: 'node-redis 6 sentinel',
+    kind: 'node-redis sentinel',
+    connect: async ({ name, sentinelPort }) => {
+      const client = redis6.createSentinel({
+        name,
+        sentinelRootNodes: [{ host: '127.0.0.1', port: sentinelPort }],
+        nodeClientOptions: { socket: { reconnectStrategy } },
+      });
+      client.on('error', ignore);
+      await client.connect();
+      return { client, close: async () => client.destroy() };
+    },
+  },
+  {
+    name: 'ioredis with sentinels',
+    kind: 'ioredis',
+    connect: async ({ name, sentinelPort }) => {
+      const client = new Redis({ sentinels: [{ host: '127.0.0.1', port: sentinelPort }], name, lazyConnect: true });
+      client.on('error', ignore);
+      await client.connect();
+      return { client, close: async () => client.disconnect() };
+    },
+  },
+];
