@@ -72,8 +72,8 @@ export function delivery(pair: Ed25519Pair) {
   return { body, send: (app: Express) => supertest(app).post('/hook').set(headers).send(body) };
 }
 
-/** Registers the shared-state tests; `context()` is read when they run (after `beforeAll`). */
-export function describeSharedState(context: () => SharedStateContext): void {
+/** Registers the store's own contract; `context()` is read when the tests run (after `beforeAll`). */
+export function describeStoreContract(context: () => Pick<SharedStateContext, 'a' | 'b'>): void {
   it('stores, reads and sets-if-absent atomically across two connections, with TTLs', async () => {
     const { a, b } = context();
     await a.set('k', 'v', 10_000);
@@ -109,6 +109,11 @@ export function describeSharedState(context: () => SharedStateContext): void {
     }
     expect(await b.get('bystander')).toBe('intact');
   });
+}
+
+/** Registers the store's contract and the two-instance tests over HTTP on Express 5 and 4. */
+export function describeSharedState(context: () => SharedStateContext): void {
+  describeStoreContract(context);
 
   describe.each(flavours)('on $name', (flavour) => {
     const pair = ed25519Pair();
