@@ -46,6 +46,15 @@ describe.skipIf(!available).each(singleClients)('several instances on one redis-
 
   describeSharedState(() => ({ a, b, as }));
 
+  const introspecting = () =>
+    createGuard({
+      issuer: as.issuer,
+      audience: 'https://api.example.com',
+      introspection: { clientId: 'resource-server', clientSecret: 'resource-server-secret' },
+      store: a,
+      timeout: 0.5,
+    });
+
   /** Resolves once the store answers again after `redis.start()`. */
   const reachable = (store: RedisStore) =>
     vi.waitFor(async () => expect(await store.get('probe')).toBeUndefined(), { timeout: 10_000, interval: 100 });
@@ -56,13 +65,7 @@ describe.skipIf(!available).each(singleClients)('several instances on one redis-
     it('caches fall back to the authorization server; replay checks fail closed with 503 unless allowed; nothing hangs', async () => {
       const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
       try {
-        const guard = createGuard({
-          issuer: as.issuer,
-          audience: 'https://api.example.com',
-          introspection: { clientId: 'resource-server', clientSecret: 'resource-server-secret' },
-          store: a,
-          timeout: 0.5,
-        });
+        const guard = introspecting();
         const deny = webhookInstance(flavour, pair, a);
         const allow = flavour.create();
         allow.post('/hook', telnyxWebhook({ publicKey: pair.publicKeyBase64, store: b, timeout: 0.5, onStoreError: 'allow' }), (_req, res) => {
@@ -112,14 +115,7 @@ describe.skipIf(!available).each(singleClients)('several instances on one redis-
   it('a failing introspection endpoint is not hidden by the store: 503', async () => {
     as.setBehavior('introspection', fault.status(500));
     try {
-      const guard = createGuard({
-        issuer: as.issuer,
-        audience: 'https://api.example.com',
-        introspection: { clientId: 'resource-server', clientSecret: 'resource-server-secret' },
-        store: a,
-        timeout: 0.5,
-      });
-      await expect(guard.verify(as.mintOpaque())).rejects.toMatchObject({ status: 503 });
+      await expect(introspecting().verify(as.mintOpaque())).rejects.toMatchObject({ status: 503 });
     } finally {
       as.resetBehaviors();
     }

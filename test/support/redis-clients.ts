@@ -24,59 +24,50 @@ export interface ClientFactory<Target> {
 }
 
 const reconnectStrategy = () => 100;
-const ignore = () => undefined;
+
+interface Connectable {
+  on(event: 'error', listener: () => void): unknown;
+  connect(): Promise<unknown>;
+}
+
+/** Connects `client` with its `error` events swallowed; `close` ends it at once. */
+async function connected<C extends Connectable & RedisCommandClient>(client: C, close: (client: C) => unknown): Promise<ConnectedClient> {
+  client.on('error', () => undefined);
+  await client.connect();
+  return { client, close: async () => void (await close(client)) };
+}
 
 /** Clients of one `redis-server`, by port. */
 export const singleClients: ReadonlyArray<ClientFactory<number>> = [
   {
     name: 'node-redis 6',
     kind: 'node-redis',
-    connect: async (port) => {
-      const client = redis6.createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy } });
-      client.on('error', ignore);
-      await client.connect();
-      return { client, close: async () => client.destroy() };
-    },
+    connect: (port) =>
+      connected(redis6.createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy } }), (c) => c.destroy()),
   },
   {
     name: 'node-redis 5',
     kind: 'node-redis',
-    connect: async (port) => {
-      const client = redis5.createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy } });
-      client.on('error', ignore);
-      await client.connect();
-      return { client, close: async () => client.destroy() };
-    },
+    connect: (port) =>
+      connected(redis5.createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy } }), (c) => c.destroy()),
   },
   {
     name: 'node-redis 4',
     kind: 'node-redis',
-    connect: async (port) => {
-      const client = redis4.createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy } });
-      client.on('error', ignore);
-      await client.connect();
-      return { client, close: async () => client.disconnect() };
-    },
+    connect: (port) =>
+      connected(redis4.createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy } }), (c) => c.disconnect()),
   },
   {
     name: 'node-redis 4 (legacyMode)',
     kind: 'node-redis',
-    connect: async (port) => {
-      const client = redis4.createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy }, legacyMode: true });
-      client.on('error', ignore);
-      await client.connect();
-      return { client, close: async () => client.disconnect() };
-    },
+    connect: (port) =>
+      connected(redis4.createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy }, legacyMode: true }), (c) => c.disconnect()),
   },
   {
     name: 'ioredis',
     kind: 'ioredis',
-    connect: async (port) => {
-      const client = new Redis(port, '127.0.0.1', { retryStrategy: reconnectStrategy, lazyConnect: true });
-      client.on('error', ignore);
-      await client.connect();
-      return { client, close: async () => client.disconnect() };
-    },
+    connect: (port) =>
+      connected(new Redis(port, '127.0.0.1', { retryStrategy: reconnectStrategy, lazyConnect: true }), (c) => c.disconnect()),
   },
 ];
 
@@ -91,42 +82,26 @@ export const clusterClients: ReadonlyArray<ClientFactory<ClusterTarget>> = [
   {
     name: 'node-redis 6 cluster',
     kind: 'node-redis cluster',
-    connect: async (target) => {
-      const client = redis6.createCluster({ rootNodes: urls(target), defaults: { socket: { reconnectStrategy, connectTimeout: 1000 } } });
-      client.on('error', ignore);
-      await client.connect();
-      return { client, close: async () => client.destroy() };
-    },
+    connect: (target) =>
+      connected(redis6.createCluster({ rootNodes: urls(target), defaults: { socket: { reconnectStrategy, connectTimeout: 1000 } } }), (c) => c.destroy()),
   },
   {
     name: 'ioredis cluster',
     kind: 'ioredis cluster',
-    connect: async (target) => {
-      const client = new Cluster(target.rootNodes.map((node) => ({ ...node })), { clusterRetryStrategy: reconnectStrategy, lazyConnect: true });
-      client.on('error', ignore);
-      await client.connect();
-      return { client, close: async () => client.disconnect() };
-    },
+    connect: (target) =>
+      connected(new Cluster(target.rootNodes.map((node) => ({ ...node })), { clusterRetryStrategy: reconnectStrategy, lazyConnect: true }), (c) => c.disconnect()),
   },
   {
     name: 'node-redis 5 cluster',
     kind: 'node-redis cluster',
-    connect: async (target) => {
-      const client = redis5.createCluster({ rootNodes: urls(target), defaults: { socket: { reconnectStrategy, connectTimeout: 1000 } } });
-      client.on('error', ignore);
-      await client.connect();
-      return { client, close: async () => client.destroy() };
-    },
+    connect: (target) =>
+      connected(redis5.createCluster({ rootNodes: urls(target), defaults: { socket: { reconnectStrategy, connectTimeout: 1000 } } }), (c) => c.destroy()),
   },
   {
     name: 'node-redis 4 cluster',
     kind: 'node-redis cluster',
-    connect: async (target) => {
-      const client = redis4.createCluster({ rootNodes: urls(target), defaults: { socket: { reconnectStrategy, connectTimeout: 1000 } } });
-      client.on('error', ignore);
-      await client.connect();
-      return { client, close: async () => client.disconnect() };
-    },
+    connect: (target) =>
+      connected(redis4.createCluster({ rootNodes: urls(target), defaults: { socket: { reconnectStrategy, connectTimeout: 1000 } } }), (c) => c.disconnect()),
   },
 ];
 
@@ -140,25 +115,17 @@ export const sentinelClients: ReadonlyArray<ClientFactory<SentinelTarget>> = [
   {
     name: 'node-redis 6 sentinel',
     kind: 'node-redis sentinel',
-    connect: async ({ name, sentinelPort }) => {
-      const client = redis6.createSentinel({
+    connect: ({ name, sentinelPort }) =>
+      connected(redis6.createSentinel({
         name,
         sentinelRootNodes: [{ host: '127.0.0.1', port: sentinelPort }],
         nodeClientOptions: { socket: { reconnectStrategy } },
-      });
-      client.on('error', ignore);
-      await client.connect();
-      return { client, close: async () => client.destroy() };
-    },
+      }), (c) => c.destroy()),
   },
   {
     name: 'ioredis with sentinels',
     kind: 'ioredis',
-    connect: async ({ name, sentinelPort }) => {
-      const client = new Redis({ sentinels: [{ host: '127.0.0.1', port: sentinelPort }], name, lazyConnect: true });
-      client.on('error', ignore);
-      await client.connect();
-      return { client, close: async () => client.disconnect() };
-    },
+    connect: ({ name, sentinelPort }) =>
+      connected(new Redis({ sentinels: [{ host: '127.0.0.1', port: sentinelPort }], name, lazyConnect: true }), (c) => c.disconnect()),
   },
 ];
