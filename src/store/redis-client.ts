@@ -6,13 +6,14 @@
  * | client | recognised by | a command |
  * | --- | --- | --- |
  * | ioredis `Redis` / `Cluster` | `call` (`isCluster` tells them apart) | `call(name, ...args)`; the cluster routes by key |
- * | node-redis `createCluster` (4–6) | `sendCommand` + `getSlotMaster` | `sendCommand(key, false, args)` |
- * | node-redis `createSentinel` (5–6) | `sendCommand` + `getMasterNode` | `sendCommand(false, args)` |
- * | node-redis `createClient` (4–6) | `sendCommand` | `sendCommand(args)`; `v4.sendCommand` in v4's legacy mode |
+ * | node-redis `createCluster` (4–6) | `sendCommand`, `isOpen`, `getSlotMaster` | `sendCommand(key, false, args)` |
+ * | node-redis `createSentinel` (5–6) | `sendCommand`, `isOpen`, `getMasterNode` | `sendCommand(false, args)` |
+ * | node-redis `createClient`, `createClientPool` (4–6) | `sendCommand`, `isOpen` | `sendCommand(args)`; `v4.sendCommand` in v4's legacy mode |
  *
  * ioredis is tested first because its `sendCommand` takes a `Command` object, not an array.
- * Mistaking one shape for another would fail every command at run time (every replay check a
- * 503), so anything else is a `TypeError` now. Node-redis' `isReadonly` is always `false`:
+ * node-redis needs its boolean `isOpen` as well: node-redis 3 also has a `sendCommand`, with
+ * another signature. Mistaking one shape for another would fail every command at run time
+ * (every replay check a 503), so anything else is a `TypeError` now. Node-redis' `isReadonly` is always `false`:
  * reads go to the master that took the write, so a replay mark is never read from a lagging
  * replica.
  */
@@ -37,7 +38,7 @@ export function recognizeClient(client: unknown): RedisCommander {
     return { kind, send: async ([name, ...rest]) => call.call(c, name, ...rest) };
   }
   const sendCommand = method(c, 'sendCommand');
-  if (sendCommand !== undefined) {
+  if (sendCommand !== undefined && typeof read(c, 'isOpen') === 'boolean') {
     if (method(c, 'getSlotMaster') !== undefined) {
       return { kind: 'node-redis cluster', send: async (args) => sendCommand.call(c, args[1], false, args) };
     }
@@ -85,7 +86,11 @@ function describe(value: unknown): string {
   } catch {
     ctor = undefined;
   }
-  return `an object${nameOf(ctor, ' of class ')} with neither sendCommand() nor call()`;
+  const what = `an object${nameOf(ctor, ' of class ')}`;
+  if (method(value as Record<string, unknown>, 'sendCommand') !== undefined) {
+    return `${what} whose sendCommand() is not node-redis 4+'s (no isOpen; node-redis 3 is not supported)`;
+  }
+  return `${what} with neither sendCommand() nor call()`;
 }
 
 function nameOf(name: unknown, lead: string): string {

@@ -52,8 +52,28 @@ describe('anything else is a TypeError at creation naming what it got', () => {
     ['a plain object', {}, /got an object of class Object with neither sendCommand\(\) nor call\(\)$/],
     ['a client’s options', redis6.createClient({ url }).options, /got an object of class Object with neither/],
     ['sendCommand that is not a function', { sendCommand: 'GET' }, /with neither sendCommand\(\) nor call\(\)$/],
+    [
+      'node-redis 3 (callback sendCommand, no isOpen)',
+      new (class RedisClient {
+        connected = true;
+        sendCommand(_command: string, _args: unknown[], _callback?: () => void) {
+          return true;
+        }
+      })(),
+      /got an object of class RedisClient whose sendCommand\(\) is not node-redis 4\+'s \(no isOpen; node-redis 3 is not supported\)$/,
+    ],
+    ['a bare sendCommand(args) wrapper', { sendCommand: async () => 'OK' }, /whose sendCommand\(\) is not node-redis 4\+'s/],
     ['a class instance', new (class RedisLike {})(), /got an object of class RedisLike with neither/],
     ['a revoked proxy', revoked.proxy, /got an object with neither/],
+    [
+      'isOpen that throws',
+      Object.defineProperty({ sendCommand: async () => 'OK' }, 'isOpen', {
+        get() {
+          throw new Error('boom');
+        },
+      }),
+      /is not node-redis 4\+'s/,
+    ],
     [
       'getters that throw',
       Object.defineProperty({}, 'sendCommand', {
@@ -98,12 +118,12 @@ describe('sends one single-key command, in the shape of each client', () => {
   const command = ['SET', 'p:k', 'v', 'PX', '1501', 'NX'];
   it('node-redis: sendCommand(args)', async () => {
     const { calls, answer } = recorder(() => 'OK');
-    expect(await redisStore({ sendCommand: answer }, { prefix: 'p:' }).setIfAbsent('k', 'v', 1500.2)).toBe(true);
+    expect(await redisStore({ sendCommand: answer, isOpen: true }, { prefix: 'p:' }).setIfAbsent('k', 'v', 1500.2)).toBe(true);
     expect(calls).toEqual([[command]]);
   });
   it('node-redis cluster: sendCommand(key, isReadonly false, args), reads included, so they go to the master', async () => {
     const { calls, answer } = recorder(() => null);
-    const fake = { sendCommand: answer, getSlotMaster: () => undefined };
+    const fake = { sendCommand: answer, isOpen: true, getSlotMaster: () => undefined };
     const store = redisStore(fake, { prefix: 'p:' });
     expect(await store.setIfAbsent('k', 'v', 1500.2)).toBe(false);
     expect(await store.get('k')).toBeUndefined();
@@ -114,13 +134,13 @@ describe('sends one single-key command, in the shape of each client', () => {
   });
   it('node-redis sentinel: sendCommand(isReadonly false, args)', async () => {
     const { calls, answer } = recorder(() => 1);
-    const fake = { sendCommand: answer, getMasterNode: () => undefined };
+    const fake = { sendCommand: answer, isOpen: true, getMasterNode: () => undefined };
     await redisStore(fake, { prefix: 'p:' }).delete('k');
     expect(calls).toEqual([[false, ['DEL', 'p:k']]]);
   });
   it('node-redis 4 legacy mode: v4.sendCommand(args), never the callback-style sendCommand', async () => {
     const { calls, answer } = recorder(() => 'OK');
-    const legacy = { sendCommand: () => undefined, v4: { sendCommand: answer } };
+    const legacy = { sendCommand: () => undefined, isOpen: true, v4: { sendCommand: answer } };
     await redisStore(legacy, { prefix: 'p:' }).set('k', 'v', 0.2);
     expect(calls).toEqual([[['SET', 'p:k', 'v', 'PX', '1']]]);
   });
@@ -137,7 +157,7 @@ describe('sends one single-key command, in the shape of each client', () => {
 });
 
 describe('reads replies strictly', () => {
-  const answering = (reply: unknown) => redisStore({ sendCommand: async () => reply });
+  const answering = (reply: unknown) => redisStore({ sendCommand: async () => reply, isOpen: true });
   it('a Buffer reply (node-redis type mappings) reads as UTF-8', async () => {
     expect(await answering(Buffer.from('ünï')).get('k')).toBe('ünï');
     expect(await answering(Buffer.from('OK')).setIfAbsent('k', 'v', 1000)).toBe(true);
@@ -163,6 +183,7 @@ describe('reads replies strictly', () => {
       sendCommand: () => {
         throw new Error('The client is closed');
       },
+      isOpen: false,
     });
     await expect(store.setIfAbsent('k', 'v', 1000)).rejects.toThrow('The client is closed');
   });
