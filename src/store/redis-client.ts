@@ -6,14 +6,14 @@
  * | client | recognised by | a command |
  * | --- | --- | --- |
  * | ioredis `Redis` / `Cluster` | `call` (`isCluster` tells them apart) | `call(name, ...args)`; the cluster routes by key |
- * | node-redis `createCluster` (4–6) | `sendCommand`, `isOpen`, `getSlotMaster` | `sendCommand(key, false, args)` |
- * | node-redis `createSentinel` (5–6) | `sendCommand`, `isOpen`, `getMasterNode` | `sendCommand(false, args)` |
- * | node-redis `createClient`, `createClientPool` (4–6) | `sendCommand`, `isOpen` | `sendCommand(args)`; `v4.sendCommand` in v4's legacy mode |
+ * | node-redis `createCluster` (4–6) | `sendCommand` + `getSlotMaster` | `sendCommand(key, false, args)` |
+ * | node-redis `createSentinel` (5–6) | `sendCommand` + `getMasterNode` | `sendCommand(false, args)` |
+ * | node-redis `createClient`, `createClientPool` (4–6), or a wrapper with the same `sendCommand(args)` | `sendCommand` | `sendCommand(args)`; `v4.sendCommand` in v4's legacy mode |
  *
  * ioredis is tested first because its `sendCommand` takes a `Command` object, not an array.
- * node-redis needs its boolean `isOpen` as well: node-redis 3 also has a `sendCommand`, with
- * another signature. Mistaking one shape for another would fail every command at run time
- * (every replay check a 503), so anything else is a `TypeError` now. Node-redis' `isReadonly` is always `false`:
+ * node-redis 3 has a `sendCommand(name, args, callback)` too; its snake_case `send_command`
+ * without node-redis 4's `isOpen` gives it away. Mistaking one shape for another would fail
+ * every command at run time (every replay check a 503), so these are a `TypeError` now. Node-redis' `isReadonly` is always `false`:
  * reads go to the master that took the write, so a replay mark is never read from a lagging
  * replica.
  */
@@ -38,7 +38,8 @@ export function recognizeClient(client: unknown): RedisCommander {
     return { kind, send: async ([name, ...rest]) => call.call(c, name, ...rest) };
   }
   const sendCommand = method(c, 'sendCommand');
-  if (sendCommand !== undefined && typeof read(c, 'isOpen') === 'boolean') {
+  const nodeRedis3 = method(c, 'send_command') !== undefined && typeof read(c, 'isOpen') !== 'boolean';
+  if (sendCommand !== undefined && !nodeRedis3) {
     if (method(c, 'getSlotMaster') !== undefined) {
       return { kind: 'node-redis cluster', send: async (args) => sendCommand.call(c, args[1], false, args) };
     }
@@ -87,8 +88,8 @@ function describe(value: unknown): string {
     ctor = undefined;
   }
   const what = `an object${nameOf(ctor, ' of class ')}`;
-  if (method(value as Record<string, unknown>, 'sendCommand') !== undefined) {
-    return `${what} whose sendCommand() is not node-redis 4+'s (no isOpen; node-redis 3 is not supported)`;
+  if (method(value as Record<string, unknown>, 'send_command') !== undefined) {
+    return `${what} that looks like node-redis 3 (send_command, no isOpen): use node-redis 4 or later, or ioredis`;
   }
   return `${what} with neither sendCommand() nor call()`;
 }

@@ -23,13 +23,14 @@ import type { Store } from './memory.js';
 import { recognizeClient, type RedisClientKind } from './redis-client.js';
 
 /**
- * A Redis client {@link redisStore} accepts, by the members it recognises it by. The real ones:
+ * A Redis client {@link redisStore} accepts, by the one method it uses. The real ones:
  * node-redis 4–6 `createClient()` (`sendCommand(args)`), `createCluster()`
  * (`sendCommand(key, isReadonly, args)`), `createSentinel()` (`sendCommand(isReadonly, args)`),
- * all with a boolean `isOpen`; and ioredis `new Redis()` / `new Cluster()` (`call(command, ...args)`).
+ * and ioredis `new Redis()` / `new Cluster()` (`call(command, ...args)`). A wrapper of your own
+ * with node-redis' `sendCommand(args)` works too.
  */
 export type RedisCommandClient =
-  | { sendCommand(...args: never[]): unknown; readonly isOpen: boolean }
+  | { sendCommand(...args: never[]): unknown }
   | { call(...args: never[]): unknown };
 
 /** A {@link Store} on Redis, and which client {@link redisStore} recognised. */
