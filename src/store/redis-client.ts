@@ -13,9 +13,10 @@
  * ioredis is tested first because its `sendCommand` takes a `Command` object, not an array.
  * node-redis 3 has a `sendCommand(name, args, callback)` too; its snake_case `send_command`
  * without node-redis 4's `isOpen` gives it away. Mistaking one shape for another would fail
- * every command at run time (every replay check a 503), so these are a `TypeError` now. Node-redis' `isReadonly` is always `false`:
- * reads go to the master that took the write, so a replay mark is never read from a lagging
- * replica.
+ * every command at run time (every replay check a 503), so these are a `TypeError` now.
+ *
+ * node-redis' `isReadonly` is always `false`: reads go to the master that took the write, so
+ * a replay mark is never read from a lagging replica.
  */
 
 /** The client `redisStore` recognised. */
