@@ -2,24 +2,44 @@
  * `resource-guard/redis`: a {@link Store} on Redis, so several API instances share the
  * introspection cache and the replay sets (webhook deliveries, DPoP `jti`).
  *
- * It wraps a client the user created and connected: the official `redis` package
- * (node-redis 4 or 5), or any client with a compatible `sendCommand(args)`. Raw commands
- * keep it independent of the client's option shapes, which changed between versions:
- * `GET`, `SET key value PX ttl`, `SET key value PX ttl NX` (atomic first sighting) and `DEL`.
- * Every key is prefixed (default `rg:`), so one Redis can serve several APIs.
+ * It wraps a client the user created and connected: node-redis 4–6 (`createClient`,
+ * `createCluster`, `createSentinel`) or ioredis (`Redis`, `Cluster`), recognised once at
+ * creation (redis-client.ts). Raw commands keep it independent of the clients' option shapes,
+ * which changed between versions, and every command names one key, so Redis Cluster routes
+ * it to the key's slot: `GET`, `SET key value PX ttl`, `SET key value PX ttl NX` (atomic first
+ * sighting) and `DEL`. Never a multi-key command, a script or a transaction. Every key is
+ * prefixed (default `rg:`), so one Redis can serve several APIs.
  *
  * It does not time out or retry by itself: each consumer bounds its wait with its own
  * `timeout` and decides what a failure means (caches ask the authorization server again;
- * replay sets fail closed unless `onStoreError: 'allow'`).
+ * replay sets fail closed unless `onStoreError: 'allow'`). A reply it cannot read is an
+ * error, never a "seen before": a replay check must not answer 409 for a client it
+ * misunderstood.
  *
  * @see [Redis SET](https://redis.io/docs/latest/commands/set/)
+ * @see [Redis Cluster key distribution](https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/#key-distribution-model)
  */
 import type { Store } from './memory.js';
+import { recognizeClient, type RedisClientKind } from './redis-client.js';
 
-/** The one method of a Redis client this store uses: node-redis's `sendCommand`. */
-export interface RedisCommandClient {
-  sendCommand(args: string[]): Promise<unknown>;
+/**
+ * A Redis client {@link redisStore} accepts, by the one method it uses. The real ones:
+ * node-redis 4–6 `createClient()` (`sendCommand(args)`), `createCluster()`
+ * (`sendCommand(key, isReadonly, args)`), `createSentinel()` (`sendCommand(isReadonly, args)`),
+ * and ioredis `new Redis()` / `new Cluster()` (`call(command, ...args)`). A wrapper of your own
+ * with node-redis' `sendCommand(args)` works too.
+ */
+export type RedisCommandClient =
+  | { sendCommand(...args: never[]): unknown }
+  | { call(...args: never[]): unknown };
+
+/** A {@link Store} on Redis, and which client {@link redisStore} recognised. */
+export interface RedisStore extends Store {
+  /** The client it recognised: `'node-redis'`, `'node-redis cluster'`, `'node-redis sentinel'`, `'ioredis'` or `'ioredis cluster'`. */
+  readonly kind: RedisClientKind;
 }
+
+export type { RedisClientKind } from './redis-client.js';
 
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
@@ -28,13 +48,19 @@ export interface RedisStoreOptions {
 }
 
 /**
- * Wraps a connected node-redis client as a {@link Store}.
+ * Wraps a connected Redis client as a {@link Store}: node-redis 4–6 (`createClient`,
+ * `createCluster`, `createSentinel`) or ioredis (`Redis`, `Cluster`). The client is recognised
+ * here, once; anything else throws a `TypeError` naming what it got. Bad `prefix`: `TypeError`.
+ *
+ * Every command goes to the master of its key (node-redis never reads from replicas here; keep
+ * ioredis' `scaleReads` at its default `'master'`). Closing the client stays the caller's job.
  *
  * @example
  * ```ts
- * import { createClient } from 'redis';
+ * import { createClient } from 'redis';          // or: import { Redis, Cluster } from 'ioredis';
  * import { createGuard } from 'resource-guard';
  * import { redisStore } from 'resource-guard/redis';
+ * import { telnyxWebhook } from 'resource-guard/webhooks';
  *
  * const client = await createClient({ url: process.env.REDIS_URL }).connect();
  * const store = redisStore(client, { prefix: 'rg:api:' });
@@ -42,30 +68,38 @@ export interface RedisStoreOptions {
  * app.post('/webhooks/telnyx', telnyxWebhook({ publicKey, store }), handler);
  * ```
  */
-export function redisStore(client: RedisCommandClient, options: RedisStoreOptions = {}): Store {
-  if (typeof client?.sendCommand !== 'function') {
-    throw new TypeError('redisStore() needs a connected node-redis client (with sendCommand)');
-  }
+export function redisStore(client: RedisCommandClient, options: RedisStoreOptions = {}): RedisStore {
+  const { kind, send } = recognizeClient(client);
   const prefix = options.prefix ?? 'rg:';
   if (typeof prefix !== 'string') throw new TypeError('"prefix" must be a string');
   const ttl = (ttlMs: number) => String(Math.max(1, Math.ceil(ttlMs)));
   return {
+    kind,
     async get(key) {
-      const value = await client.sendCommand(['GET', prefix + key]);
-      return typeof value === 'string' ? value : value == null ? undefined : String(value);
+      return readBulkString(await send(['GET', prefix + key]));
     },
     async set(key, value, ttlMs) {
-      await client.sendCommand(['SET', prefix + key, value, 'PX', ttl(ttlMs)]);
+      await send(['SET', prefix + key, value, 'PX', ttl(ttlMs)]);
     },
     async setIfAbsent(key, value, ttlMs) {
       // SET … NX answers OK when it stored the value and nil when the key existed.
-      const reply = await client.sendCommand(['SET', prefix + key, value, 'PX', ttl(ttlMs), 'NX']);
-      return reply !== null && reply !== undefined;
+      const reply = await send(['SET', prefix + key, value, 'PX', ttl(ttlMs), 'NX']);
+      if (reply === null) return false;
+      if (readBulkString(reply) === 'OK') return true;
+      throw new Error('unexpected reply to SET NX from the Redis client');
     },
     async delete(key) {
-      await client.sendCommand(['DEL', prefix + key]);
+      await send(['DEL', prefix + key]);
     },
   };
+}
+
+/** A string reply as the clients give it: a string, a Buffer (type mappings), or nil. */
+function readBulkString(reply: unknown): string | undefined {
+  if (reply === null || reply === undefined) return undefined;
+  if (typeof reply === 'string') return reply;
+  if (reply instanceof Uint8Array) return Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength).toString('utf8');
+  throw new Error('unexpected reply type from the Redis client');
 }
 
 export type { Store } from './memory.js';
