@@ -26,6 +26,7 @@ import { OAuthError } from '../errors/oauth-error.js';
 import { temporarilyUnavailable } from '../errors/factories.js';
 import { CHANNELS, publish, redact, secondsSince, type IntrospectionEvent } from '../events/channels.js';
 import { answerTtl, checkAnswer } from './decision.js';
+import { claimsOfIntrospectedJwt, type IntrospectedJwt } from './jwt-answer.js';
 import { callIntrospection, type IntrospectionResponse } from './request.js';
 import { SharedAnswers } from './shared-answers.js';
 import type { IntrospectionConfig } from '../options/introspection.js';
@@ -36,6 +37,8 @@ interface CachedAnswer {
   response: IntrospectionResponse;
   /** Characters of the token, which the AuthInfo keeps. */
   tokenLength: number;
+  /** The JWT the answer is about, whose bound claims stay in force (jwt-answer.ts). */
+  jwt: IntrospectedJwt | undefined;
   auth?: AuthInfo;
 }
 
@@ -87,10 +90,11 @@ export class Introspector {
   }
 
   /**
-   * Decides `token` by introspection, from the cache when possible. Resolves with
-   * `undefined` when no introspection endpoint is known (introspection is off).
+   * Decides `token` by introspection, from the cache when possible; `jwt` when the token is
+   * a JWT (its bound claims stay in force). Resolves with `undefined` when no introspection
+   * endpoint is known (introspection is off).
    */
-  async introspect(token: string, hash: string): Promise<AuthInfo | undefined> {
+  async introspect(token: string, hash: string, jwt?: IntrospectedJwt): Promise<AuthInfo | undefined> {
     const cached = this.cached(token, hash);
     if (cached !== undefined) return cached;
     let pending = this.#inFlight.get(hash);
@@ -99,11 +103,11 @@ export class Introspector {
       if (endpoint === undefined) return undefined;
       pending = this.#inFlight.get(hash);
       if (pending !== undefined) publishIntrospection('joined', undefined, undefined);
-      pending ??= this.#start(token, hash, endpoint);
+      pending ??= this.#start(token, hash, endpoint, jwt);
     } else {
       publishIntrospection('joined', undefined, undefined);
     }
-    return this.#decide(token, hash, await pending);
+    return this.#decide(token, hash, await pending, jwt);
   }
 
   /**
@@ -117,16 +121,16 @@ export class Introspector {
     return this.#decideAnswer(token, answer);
   }
 
-  #start(token: string, hash: string, endpoint: string): Promise<IntrospectionResponse> {
+  #start(token: string, hash: string, endpoint: string, jwt: IntrospectedJwt | undefined): Promise<IntrospectionResponse> {
     // Every distinct token being decided counts, shared-store look-ups included: a slow store
     // must not let waiting requests pile up beyond the same bound.
     if (this.#inFlight.size >= this.options.maxConcurrency) {
       return Promise.reject(temporarilyUnavailable('too many introspection calls in flight', 1));
     }
     const pending = this.#shared.get(hash).then((shared) => {
-      if (shared === undefined) return observeCall(endpoint, () => this.#callServer(token, hash, endpoint));
+      if (shared === undefined) return observeCall(endpoint, () => this.#callServer(token, hash, endpoint, jwt));
       publishIntrospection('cache-hit', undefined, shared.active);
-      this.#cache.set(hash, { response: shared, tokenLength: token.length }, { ttl: answerTtl(shared, this.options) });
+      this.#cache.set(hash, { response: shared, tokenLength: token.length, jwt }, { ttl: answerTtl(shared, this.options) });
       return shared;
     });
     const shared = pending.finally(() => this.#inFlight.delete(hash));
@@ -134,7 +138,7 @@ export class Introspector {
     return shared;
   }
 
-  #callServer(token: string, hash: string, endpoint: string): Promise<IntrospectionResponse> {
+  #callServer(token: string, hash: string, endpoint: string, jwt: IntrospectedJwt | undefined): Promise<IntrospectionResponse> {
     const wait = this.#backoff.wait();
     if (wait > 0) {
       return Promise.reject(
@@ -153,7 +157,7 @@ export class Introspector {
         this.#backoff.success();
         this.#lastError = undefined;
         const ttl = answerTtl(response, this.options);
-        this.#cache.set(hash, { response, tokenLength: token.length }, { ttl });
+        this.#cache.set(hash, { response, tokenLength: token.length, jwt }, { ttl });
         this.#shared.set(hash, response, ttl);
         return response;
       },
@@ -168,16 +172,22 @@ export class Introspector {
   }
 
   /** `response` for `token`, through the cached answer when there is one, so hits share its AuthInfo. */
-  #decide(token: string, hash: string, response: IntrospectionResponse): AuthInfo {
+  #decide(token: string, hash: string, response: IntrospectionResponse, jwt: IntrospectedJwt | undefined): AuthInfo {
     const answer = this.#cache.peek(hash);
-    return this.#decideAnswer(token, answer?.response === response ? answer : { response, tokenLength: token.length });
+    return this.#decideAnswer(token, answer?.response === response ? answer : { response, tokenLength: token.length, jwt });
   }
 
-  /** RFC 7662 §4 (decision.ts), then the AuthInfo made once per cached answer. */
+  /**
+   * RFC 7662 §4 (decision.ts), then the AuthInfo made once per cached answer: for a JWT, the
+   * answer over the JWT's own claims, whose bound members it must not contradict.
+   */
   #decideAnswer(token: string, answer: CachedAnswer): AuthInfo {
-    const { response } = answer;
+    const { response, jwt } = answer;
     checkAnswer(response, this.config, this.options);
-    return (answer.auth ??= toAuthInfo(token, 'opaque', response.iss ?? this.config.issuers[0]!, response, this.config.scopeClaims));
+    if (answer.auth !== undefined) return answer.auth;
+    const claims = jwt === undefined ? response : claimsOfIntrospectedJwt(jwt, response);
+    const issuer = (claims.iss as string | undefined) ?? this.config.issuers[0]!;
+    return (answer.auth = toAuthInfo(token, 'opaque', issuer, claims, this.config.scopeClaims));
   }
 
   #warnCredentials(status: number): void {

@@ -5,12 +5,14 @@
  *
  * Local verification of JWT access tokens: the RFC 7515 signature check (`signature.ts`,
  * node:crypto) plus the RFC 9068 and RFC 8725 rules, checked in this order:
- * 1. `alg`: never `none`; HMAC only with a configured secret (else: introspection decides);
- *    asymmetric only from the allow-list;
+ * 1. `alg`: never `none`; HMAC only with a configured secret (else: introspection decides,
+ *    once the checks up to 3 passed); asymmetric only from the allow-list;
  * 2. `typ`: `at+jwt`, `application/at+jwt`, `JWT` or absent (only `at+jwt` with `strictTyp`);
- * 3. `iss`: one of the configured issuers, which picks the key set;
- * 4. key by `kid` (one refetch for an unknown kid), then the signature; `crit` is refused
- *    unless understood (none is), and `jku`, `x5u`, `jwk` headers are never used;
+ *    `crit` is refused unless understood (none is);
+ * 3. `iss`: one of the configured issuers, which picks the key set (and, for a token local
+ *    checks cannot decide, the one introspection endpoint that may);
+ * 4. key by `kid` (one refetch for an unknown kid), then the signature; `jku`, `x5u`, `jwk`
+ *    headers are never used;
  * 5. claims: `aud` (required), `exp` (required), `nbf`, `iat`, `maxTokenAge`.
  *
  * Whether `aud` names *this* API is checked per call (`auth/audience.ts`), not here: a route may
@@ -43,6 +45,8 @@ export interface DecodedJws {
 export interface Undecided {
   undecided: true;
   reason: string;
+  /** The token's `iss`, one of the configured issuers: only its own server may decide it. */
+  issuer: string;
 }
 
 export interface Verified {
@@ -114,13 +118,13 @@ export async function verifyJwt(
   const { header, payload } = decoded;
   const alg = header.alg as string;
   const hmac = checkAlgorithm(alg, config);
-  if (hmac === 'undecided') {
-    return { undecided: true, reason: `${alg} tokens cannot be verified locally without a shared secret` };
-  }
   checkType(header.typ, config.strictTyp);
   // No extension is understood, so any `crit` makes the token unverifiable (RFC 7515 §4.1.11).
   if (header.crit !== undefined) throw refuse('token uses an unsupported or critical header');
   const issuer = checkIssuer(payload.iss, config.issuers);
+  if (hmac === 'undecided') {
+    return { undecided: true, reason: `${alg} tokens cannot be verified locally without a shared secret`, issuer };
+  }
   const kid = typeof header.kid === 'string' ? header.kid : undefined;
 
   let keys: KeyObject[];
@@ -128,7 +132,7 @@ export async function verifyJwt(
     keys = [config.hmacKey!];
   } else {
     const lookup = await resolveKeys(issuer, alg, kid);
-    if (!lookup.found) return { undecided: true, reason: lookup.reason };
+    if (!lookup.found) return { undecided: true, reason: lookup.reason, issuer };
     keys = lookup.keys.map((k) => k.key);
   }
   await checkSignature(decoded, alg, keys);

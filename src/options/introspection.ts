@@ -34,7 +34,12 @@ export interface IntrospectionOptions {
   maxConcurrency?: number;
   /** Refuse active tokens whose introspection response has no `aud`. Default: false. */
   requireAudience?: boolean;
-  /** Also introspect JWTs that verified locally (servers that revoke JWTs). Default: false. */
+  /**
+   * Also introspect JWTs that verified locally (servers that revoke JWTs). The answer decides
+   * whether the token is active; what the signed JWT says of its issuer, audience, subject,
+   * client and sender constraint (`cnf`) stays in force, and an answer that contradicts one of
+   * them is refused (401 `invalid_token`). Default: false.
+   */
   introspectJwt?: boolean;
   /** Most cached results. Default: 10,000. */
   cacheMaxEntries?: number;

@@ -15,6 +15,7 @@ import { createMetadataCache, type AuthorizationServerMetadata } from '../remote
 import { OAuthError, type ChallengeContext } from '../errors/oauth-error.js';
 import { invalidToken } from '../errors/factories.js';
 import { Introspector } from '../introspection/introspector.js';
+import type { IntrospectedJwt } from '../introspection/jwt-answer.js';
 import { Jwks, type KeyLookup } from '../jwt/jwks.js';
 import { DpopProofs } from '../sender/dpop.js';
 import { decodeJws, isPermanentRefusal, verifyJwt } from '../jwt/verify.js';
@@ -164,13 +165,14 @@ export class TokenVerifier {
     const decoded = decodeJws(token);
     if (decoded !== undefined) {
       const result = await verifyJwt(decoded, this.config, this.#resolveKeys);
-      if (result.undecided) return this.#introspect(token, hash, result.reason);
+      if (result.undecided) return this.#introspect(token, hash, result.reason, { issuer: result.issuer, payload: decoded.payload });
       const auth = toAuthInfo(token, 'jwt', result.issuer, result.payload, this.config.scopeClaims);
       if (this.config.introspection?.introspectJwt) {
         // A wrong audience is decided locally: no introspection call for it.
         checkAudience(auth, audience);
-        const introspected = await this.#introspect(token, hash, 'introspection is not available');
-        return { ...introspected, tokenType: 'jwt' } as AuthInfo;
+        // The answer says whether it is active; the signed JWT keeps its cnf, iss, aud (jwt-answer.ts).
+        const introspected = await this.#introspect(token, hash, 'introspection is not available', { issuer: result.issuer, payload: result.payload });
+        return toAuthInfo(token, 'jwt', result.issuer, introspected.claims, this.config.scopeClaims);
       }
       this.tokenCache?.set(hash, auth, result.kid, result.hmac ? undefined : this.issuers.get(result.issuer)!.jwks);
       return auth;
@@ -183,8 +185,8 @@ export class TokenVerifier {
     );
   }
 
-  async #introspect(token: string, hash: string, reasonWithout: string): Promise<AuthInfo> {
-    const auth = await this.introspector?.introspect(token, hash);
+  async #introspect(token: string, hash: string, reasonWithout: string, jwt?: IntrospectedJwt): Promise<AuthInfo> {
+    const auth = await this.introspector?.introspect(token, hash, jwt);
     if (auth === undefined) throw invalidToken(reasonWithout);
     return auth;
   }
