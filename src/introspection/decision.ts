@@ -9,11 +9,16 @@ import type { IntrospectionConfig } from '../options/introspection.js';
 import type { GuardConfig } from '../options/normalize.js';
 import type { IntrospectionResponse } from './request.js';
 
-/** Refuses `response` unless it is active and fits this API: time, issuer, audience, token type. */
+/**
+ * Refuses `response` unless it is active and fits this API: time, issuer, audience, token
+ * type. `issuer` is the one whose endpoint answered: an answer naming another issuer (even a
+ * trusted one) is refused, since a server speaks only for its own tokens.
+ */
 export function checkAnswer(
   response: IntrospectionResponse,
   config: Pick<GuardConfig, 'clockTolerance' | 'issuers'>,
   options: Pick<IntrospectionConfig, 'requireAudience'>,
+  issuer: string,
 ): void {
   if (!response.active) throw invalidToken('token is not active');
   const now = Date.now() / 1000;
@@ -25,8 +30,8 @@ export function checkAnswer(
   if (typeof response.nbf === 'number' && response.nbf > now + tolerance) {
     throw invalidToken('token not valid yet');
   }
-  if (response.iss !== undefined && !config.issuers.includes(response.iss)) {
-    throw invalidToken('issuer not trusted');
+  if (response.iss !== undefined && response.iss !== issuer) {
+    throw invalidToken(config.issuers.includes(response.iss) ? 'introspection answer names another issuer' : 'issuer not trusted');
   }
   // Whether `aud` names this resource is checked per call (auth/audience.ts): routes may differ.
   if (response.aud !== undefined) {

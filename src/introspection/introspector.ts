@@ -39,8 +39,13 @@ interface CachedAnswer {
   tokenLength: number;
   /** The JWT the answer is about, whose bound claims stay in force (jwt-answer.ts). */
   jwt: IntrospectedJwt | undefined;
+  /** The issuer whose endpoint answered: the answer speaks for it alone. */
+  issuer: string;
   auth?: AuthInfo;
 }
+
+/** Whom an answer is about and who gave it. */
+type AnswerSource = Pick<CachedAnswer, 'issuer' | 'jwt'>;
 
 /** Bytes counted for a cached answer beyond its JSON and key: the objects around them. */
 const ANSWER_OVERHEAD = 512;
@@ -67,7 +72,8 @@ export class Introspector {
   constructor(
     private readonly config: GuardConfig,
     private readonly options: IntrospectionConfig,
-    private readonly resolveEndpoint: () => Promise<string | undefined>,
+    /** The introspection endpoint of `issuer`, if it has one: never another issuer's. */
+    private readonly resolveEndpoint: (issuer: string) => Promise<string | undefined>,
   ) {
     this.#cache = new LRUCache<string, CachedAnswer>({
       max: options.cacheMaxEntries,
@@ -90,24 +96,25 @@ export class Introspector {
   }
 
   /**
-   * Decides `token` by introspection, from the cache when possible; `jwt` when the token is
-   * a JWT (its bound claims stay in force). Resolves with `undefined` when no introspection
-   * endpoint is known (introspection is off).
+   * Decides `token` by introspection, from the cache when possible. A JWT (`jwt`) goes to its
+   * own issuer's endpoint, and its bound claims stay in force; anything else to the first
+   * issuer's. Resolves with `undefined` when that issuer has no introspection endpoint.
    */
   async introspect(token: string, hash: string, jwt?: IntrospectedJwt): Promise<AuthInfo | undefined> {
     const cached = this.cached(token, hash);
     if (cached !== undefined) return cached;
+    const issuer = jwt?.issuer ?? this.config.issuers[0]!;
     let pending = this.#inFlight.get(hash);
     if (pending === undefined) {
-      const endpoint = await this.resolveEndpoint();
+      const endpoint = await this.resolveEndpoint(issuer);
       if (endpoint === undefined) return undefined;
       pending = this.#inFlight.get(hash);
       if (pending !== undefined) publishIntrospection('joined', undefined, undefined);
-      pending ??= this.#start(token, hash, endpoint, jwt);
+      pending ??= this.#start(token, hash, { endpoint, issuer, jwt });
     } else {
       publishIntrospection('joined', undefined, undefined);
     }
-    return this.#decide(token, hash, await pending, jwt);
+    return this.#decide(token, hash, await pending, { issuer, jwt });
   }
 
   /**
@@ -121,16 +128,17 @@ export class Introspector {
     return this.#decideAnswer(token, answer);
   }
 
-  #start(token: string, hash: string, endpoint: string, jwt: IntrospectedJwt | undefined): Promise<IntrospectionResponse> {
+  #start(token: string, hash: string, call: AnswerSource & { endpoint: string }): Promise<IntrospectionResponse> {
+    const { endpoint, issuer, jwt } = call;
     // Every distinct token being decided counts, shared-store look-ups included: a slow store
     // must not let waiting requests pile up beyond the same bound.
     if (this.#inFlight.size >= this.options.maxConcurrency) {
       return Promise.reject(temporarilyUnavailable('too many introspection calls in flight', 1));
     }
     const pending = this.#shared.get(hash).then((shared) => {
-      if (shared === undefined) return observeCall(endpoint, () => this.#callServer(token, hash, endpoint, jwt));
+      if (shared === undefined) return observeCall(endpoint, () => this.#callServer(token, hash, call));
       publishIntrospection('cache-hit', undefined, shared.active);
-      this.#cache.set(hash, { response: shared, tokenLength: token.length, jwt }, { ttl: answerTtl(shared, this.options) });
+      this.#cache.set(hash, { response: shared, tokenLength: token.length, jwt, issuer }, { ttl: answerTtl(shared, this.options) });
       return shared;
     });
     const shared = pending.finally(() => this.#inFlight.delete(hash));
@@ -138,7 +146,7 @@ export class Introspector {
     return shared;
   }
 
-  #callServer(token: string, hash: string, endpoint: string, jwt: IntrospectedJwt | undefined): Promise<IntrospectionResponse> {
+  #callServer(token: string, hash: string, { endpoint, issuer, jwt }: AnswerSource & { endpoint: string }): Promise<IntrospectionResponse> {
     const wait = this.#backoff.wait();
     if (wait > 0) {
       return Promise.reject(
@@ -157,7 +165,7 @@ export class Introspector {
         this.#backoff.success();
         this.#lastError = undefined;
         const ttl = answerTtl(response, this.options);
-        this.#cache.set(hash, { response, tokenLength: token.length, jwt }, { ttl });
+        this.#cache.set(hash, { response, tokenLength: token.length, jwt, issuer }, { ttl });
         this.#shared.set(hash, response, ttl);
         return response;
       },
@@ -172,9 +180,9 @@ export class Introspector {
   }
 
   /** `response` for `token`, through the cached answer when there is one, so hits share its AuthInfo. */
-  #decide(token: string, hash: string, response: IntrospectionResponse, jwt: IntrospectedJwt | undefined): AuthInfo {
+  #decide(token: string, hash: string, response: IntrospectionResponse, source: AnswerSource): AuthInfo {
     const answer = this.#cache.peek(hash);
-    return this.#decideAnswer(token, answer?.response === response ? answer : { response, tokenLength: token.length, jwt });
+    return this.#decideAnswer(token, answer?.response === response ? answer : { response, tokenLength: token.length, ...source });
   }
 
   /**
@@ -182,11 +190,10 @@ export class Introspector {
    * answer over the JWT's own claims, whose bound members it must not contradict.
    */
   #decideAnswer(token: string, answer: CachedAnswer): AuthInfo {
-    const { response, jwt } = answer;
-    checkAnswer(response, this.config, this.options);
+    const { response, jwt, issuer } = answer;
+    checkAnswer(response, this.config, this.options, issuer);
     if (answer.auth !== undefined) return answer.auth;
     const claims = jwt === undefined ? response : claimsOfIntrospectedJwt(jwt, response);
-    const issuer = (claims.iss as string | undefined) ?? this.config.issuers[0]!;
     return (answer.auth = toAuthInfo(token, 'opaque', issuer, claims, this.config.scopeClaims));
   }
 

@@ -11,7 +11,12 @@ export type IntrospectionAuth = 'client_secret_basic' | 'client_secret_post' | '
 
 /** Options of RFC 7662 token introspection, the path for opaque tokens. */
 export interface IntrospectionOptions {
-  /** Introspection endpoint. Default: the metadata's `introspection_endpoint`. */
+  /**
+   * Introspection endpoint of the (first) issuer. Default: its metadata's
+   * `introspection_endpoint`. With several issuers, a JWT goes to introspection only at its
+   * own issuer's endpoint (this one for the first issuer, the metadata's for the others), and
+   * opaque tokens to the first issuer's.
+   */
   endpoint?: string;
   /** Client id for `client_secret_basic` / `client_secret_post`. */
   clientId?: string;

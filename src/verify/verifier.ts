@@ -87,9 +87,11 @@ export class TokenVerifier {
     this.introspector =
       introspection === undefined
         ? undefined
-        : new Introspector(config, introspection, async () => {
-            if (introspection.endpoint !== undefined) return introspection.endpoint;
-            const metadata = await this.issuers.get(config.issuers[0]!)!.metadata.get();
+        : new Introspector(config, introspection, async (issuer) => {
+            // The configured endpoint is the first issuer's; every other issuer's is in its own
+            // metadata. A token never goes to another issuer's server (finding 10b, issue 17).
+            if (introspection.endpoint !== undefined && issuer === config.issuers[0]) return introspection.endpoint;
+            const metadata = await this.issuers.get(issuer)!.metadata.get();
             return typeof metadata.introspection_endpoint === 'string' ? metadata.introspection_endpoint : undefined;
           });
   }
