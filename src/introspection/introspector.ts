@@ -82,7 +82,7 @@ export class Introspector {
       sizeCalculation: (answer, key) => (JSON.stringify(answer.response).length + key.length + answer.tokenLength) * 2 + ANSWER_OVERHEAD,
     });
     this.#backoff = new Backoff(config.cooldown);
-    this.#shared = new SharedAnswers(options.store, config.timeout);
+    this.#shared = new SharedAnswers(options.store, config.timeout, options);
   }
 
   get state(): IntrospectionState {
@@ -135,7 +135,7 @@ export class Introspector {
     if (this.#inFlight.size >= this.options.maxConcurrency) {
       return Promise.reject(temporarilyUnavailable('too many introspection calls in flight', 1));
     }
-    const pending = this.#shared.get(hash).then((shared) => {
+    const pending = this.#shared.get(hash, call).then((shared) => {
       if (shared === undefined) return observeCall(endpoint, () => this.#callServer(token, hash, call));
       publishIntrospection('cache-hit', undefined, shared.active);
       this.#cache.set(hash, { response: shared, tokenLength: token.length, jwt, issuer }, { ttl: answerTtl(shared, this.options) });
@@ -166,7 +166,7 @@ export class Introspector {
         this.#lastError = undefined;
         const ttl = answerTtl(response, this.options);
         this.#cache.set(hash, { response, tokenLength: token.length, jwt, issuer }, { ttl });
-        this.#shared.set(hash, response, ttl);
+        this.#shared.set(hash, { issuer, endpoint }, response, ttl);
         return response;
       },
       (err: unknown) => {
