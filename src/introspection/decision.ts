@@ -16,7 +16,7 @@ import type { IntrospectionResponse } from './request.js';
  */
 export function checkAnswer(
   response: IntrospectionResponse,
-  config: Pick<GuardConfig, 'clockTolerance' | 'issuers'>,
+  config: Pick<GuardConfig, 'clockTolerance' | 'issuers' | 'maxTokenAge'>,
   options: Pick<IntrospectionConfig, 'requireAudience'>,
   issuer: string,
 ): void {
@@ -29,6 +29,11 @@ export function checkAnswer(
   }
   if (typeof response.nbf === 'number' && response.nbf > now + tolerance) {
     throw invalidToken('token not valid yet');
+  }
+  // Checked on every use, cache hits included: a cached answer never outlives the age.
+  if (config.maxTokenAge !== undefined) {
+    if (typeof response.iat !== 'number') throw invalidToken("token has no 'iat' and a maximum age is required");
+    if (now - response.iat - tolerance > config.maxTokenAge) throw invalidToken(`token older than ${config.maxTokenAge} s`);
   }
   if (response.iss !== undefined && response.iss !== issuer) {
     throw invalidToken(config.issuers.includes(response.iss) ? 'introspection answer names another issuer' : 'issuer not trusted');
@@ -45,10 +50,21 @@ export function checkAnswer(
   }
 }
 
-/** Milliseconds `response` may be cached: `negativeMaxAge` when inactive, else until `min(exp, maxAge)`. */
-export function answerTtl(response: IntrospectionResponse, options: Pick<IntrospectionConfig, 'maxAge' | 'negativeMaxAge'>): number {
+/**
+ * Milliseconds `response` may be cached: `negativeMaxAge` when inactive, else `maxAge`, never
+ * past `exp`, nor past `iat + maxTokenAge + clockTolerance` with a `maxTokenAge`.
+ */
+export function answerTtl(
+  response: IntrospectionResponse,
+  options: Pick<IntrospectionConfig, 'maxAge' | 'negativeMaxAge'>,
+  config: Pick<GuardConfig, 'clockTolerance' | 'maxTokenAge'>,
+): number {
   if (!response.active) return options.negativeMaxAge * 1000;
-  const max = options.maxAge * 1000;
-  if (typeof response.exp !== 'number') return max;
-  return Math.max(1, Math.min(max, response.exp * 1000 - Date.now()));
+  let ttl = options.maxAge * 1000;
+  const now = Date.now();
+  if (typeof response.exp === 'number') ttl = Math.min(ttl, response.exp * 1000 - now);
+  if (config.maxTokenAge !== undefined && typeof response.iat === 'number') {
+    ttl = Math.min(ttl, (response.iat + config.maxTokenAge + config.clockTolerance) * 1000 - now);
+  }
+  return Math.max(1, ttl);
 }

@@ -138,7 +138,7 @@ export class Introspector {
     const pending = this.#shared.get(hash, call).then((shared) => {
       if (shared === undefined) return observeCall(endpoint, () => this.#callServer(token, hash, call));
       publishIntrospection('cache-hit', undefined, shared.active);
-      this.#cache.set(hash, { response: shared, tokenLength: token.length, jwt, issuer }, { ttl: answerTtl(shared, this.options) });
+      this.#cache.set(hash, { response: shared, tokenLength: token.length, jwt, issuer }, { ttl: answerTtl(shared, this.options, this.config) });
       return shared;
     });
     const shared = pending.finally(() => this.#inFlight.delete(hash));
@@ -164,7 +164,7 @@ export class Introspector {
         this.#serverCalls--;
         this.#backoff.success();
         this.#lastError = undefined;
-        const ttl = answerTtl(response, this.options);
+        const ttl = answerTtl(response, this.options, this.config);
         this.#cache.set(hash, { response, tokenLength: token.length, jwt, issuer }, { ttl });
         this.#shared.set(hash, { issuer, endpoint }, response, ttl);
         return response;

@@ -63,7 +63,7 @@ export class TokenVerifier {
     this.audience = exactAudience(config.audiences);
     this.tokenCache =
       config.tokenCache && !config.introspection?.introspectJwt
-        ? new TokenCache(config.tokenCache.maxEntries, config.tokenCache.maxBytes, config.clockTolerance)
+        ? new TokenCache(config.tokenCache.maxEntries, config.tokenCache.maxBytes, config.clockTolerance, config.maxTokenAge)
         : undefined;
     this.refusals = config.tokenCache
       ? new RefusalCache(config.tokenCache.maxEntries, Math.ceil(config.tokenCache.maxBytes / 8))
