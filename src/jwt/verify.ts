@@ -27,7 +27,7 @@
 import type { KeyObject } from 'node:crypto';
 import { OAuthError } from '../errors/oauth-error.js';
 import { invalidToken } from '../errors/factories.js';
-import type { KeyLookup } from './jwks.js';
+import type { KeyLookup, VerificationKey } from './jwks.js';
 import type { GuardConfig } from '../options/normalize.js';
 import { UnusableKeyError, verifySignature } from './signature.js';
 
@@ -54,6 +54,8 @@ export interface Verified {
   payload: Record<string, unknown>;
   issuer: string;
   kid: string | undefined;
+  /** RFC 7638 thumbprint of the JWKS key that verified the signature; `undefined` for HMAC. */
+  thumbprint: string | undefined;
   /** Verified with the configured HMAC secret rather than a JWKS key. */
   hmac: boolean;
 }
@@ -127,17 +129,17 @@ export async function verifyJwt(
   }
   const kid = typeof header.kid === 'string' ? header.kid : undefined;
 
-  let keys: KeyObject[];
+  let keys: ReadonlyArray<{ key: KeyObject; thumbprint?: VerificationKey['thumbprint'] }>;
   if (hmac) {
-    keys = [config.hmacKey!];
+    keys = [{ key: config.hmacKey! }];
   } else {
     const lookup = await resolveKeys(issuer, alg, kid);
     if (!lookup.found) return { undecided: true, reason: lookup.reason, issuer };
-    keys = lookup.keys.map((k) => k.key);
+    keys = lookup.keys;
   }
-  await checkSignature(decoded, alg, keys);
+  const { thumbprint } = await checkSignature(decoded, alg, keys);
   checkClaims(payload, config);
-  return { undecided: false, payload, issuer, kid, hmac };
+  return { undecided: false, payload, issuer, kid, thumbprint, hmac };
 }
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -196,19 +198,22 @@ function checkIssuer(iss: unknown, issuers: readonly string[]): string {
   return iss;
 }
 
-/** Tries each candidate key (several can share a kid, or none is named); one must verify. */
-async function checkSignature(decoded: DecodedJws, alg: string, keys: KeyObject[]): Promise<void> {
+/**
+ * Tries each candidate key (several can share a kid, or none is named); one must verify, and
+ * it is returned, so what it verified can be dropped when it leaves the key set.
+ */
+async function checkSignature<K extends { key: KeyObject }>(decoded: DecodedJws, alg: string, keys: readonly K[]): Promise<K> {
   const signingInput = Buffer.from(decoded.signingInput, 'latin1');
   const signature = Buffer.from(decoded.signature, 'base64url');
-  for (const key of keys) {
+  for (const candidate of keys) {
     let valid: boolean;
     try {
-      valid = await verifySignature(alg, key, signingInput, signature);
+      valid = await verifySignature(alg, candidate.key, signingInput, signature);
     } catch (err) {
       if (err instanceof UnusableKeyError) throw refuse("token cannot be verified with the issuer's key", err);
       throw err;
     }
-    if (valid) return;
+    if (valid) return candidate;
   }
   throw refuse('invalid signature');
 }

@@ -6,8 +6,9 @@
  * entry lives until the first instant verification would refuse the token: its `exp` plus the
  * clock tolerance, or, with `maxTokenAge`, its `iat + maxTokenAge` plus the clock tolerance
  * when that comes first; never longer.
- * Entries of an issuer whose key disappeared from its JWKS are dropped at once; a hit whose
- * key set is due for a refresh is a miss, so the refresh (and that drop) happens first.
+ * Entries whose key disappeared from its JWKS are dropped at once, by the key's identity (its
+ * RFC 7638 thumbprint, whatever its `kid`: absent, or reused for a new key); a hit whose key
+ * set is due for a refresh is a miss, so the refresh (and that drop) happens first.
  */
 import { LRUCache } from 'lru-cache';
 import type { AuthInfo } from '../auth/info.js';
@@ -24,8 +25,9 @@ interface Entry {
   auth: AuthInfo;
   /** Seconds since the epoch from which the token is refused: the entry is dead from then on. */
   until: number;
-  issuer: string;
-  kid: string | undefined;
+  /** Thumbprint of the key that verified the token; `undefined` for the HMAC secret. */
+  key: string | undefined;
+  /** The key set `key` belongs to. */
   keys: KeySource | undefined;
 }
 
@@ -67,12 +69,13 @@ export class TokenCache {
     return entry.auth;
   }
 
-  set(hash: string, auth: AuthInfo, kid: string | undefined, keys: KeySource | undefined): void {
+  /** Caches `auth`, verified by the key of thumbprint `key` from `keys` (both `undefined` for HMAC). */
+  set(hash: string, auth: AuthInfo, key: string | undefined, keys: KeySource | undefined): void {
     const until = this.#deadlineOf(auth);
     if (until === undefined) return;
     const ttl = until * 1000 - Date.now();
     if (ttl <= 0) return;
-    this.#cache.set(hash, { auth, until, issuer: auth.issuer, kid, keys }, { ttl });
+    this.#cache.set(hash, { auth, until, key, keys }, { ttl });
   }
 
   /** When verification would start refusing `auth`'s token; `undefined` for a token to keep nowhere. */
@@ -85,10 +88,10 @@ export class TokenCache {
     return Math.min(expiry, iat + this.maxTokenAge + this.clockTolerance);
   }
 
-  /** Drops every entry of `issuer` signed with one of `kids`. */
-  purge(issuer: string, kids: readonly string[]): void {
+  /** Drops every entry verified by a key of `keys` whose thumbprint is one of `removed`. */
+  purge(keys: KeySource, removed: readonly string[]): void {
     for (const [hash, entry] of this.#cache.entries()) {
-      if (entry.issuer === issuer && entry.kid !== undefined && kids.includes(entry.kid)) this.#cache.delete(hash);
+      if (entry.keys === keys && entry.key !== undefined && removed.includes(entry.key)) this.#cache.delete(hash);
     }
   }
 }
@@ -137,5 +140,10 @@ export class RefusalCache {
 
   set(hash: string, description: string): void {
     this.#cache.set(hash, description);
+  }
+
+  /** Forgets every refusal: a new key may verify a token refused before it was published. */
+  clear(): void {
+    this.#cache.clear();
   }
 }

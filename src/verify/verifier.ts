@@ -77,7 +77,12 @@ export class TokenVerifier {
         new Jwks(
           async () => config.jwksUri ?? jwksUriOf(await metadata.get(), issuer),
           config,
-          (kids) => this.tokenCache?.purge(issuer, kids),
+          ({ removed, added }, from) => {
+            // Whatever a removed key verified goes, by key identity (not kid), for every issuer
+            // sharing the set; a new key may verify a token refused before it was published.
+            if (removed.length > 0) this.tokenCache?.purge(from, removed);
+            if (added) this.refusals?.clear();
+          },
           config.jwksUri !== undefined && config.issuers.length > 1 ? undefined : issuer,
         );
       if (config.jwksUri !== undefined) shared = jwks;
@@ -176,7 +181,7 @@ export class TokenVerifier {
         const introspected = await this.#introspect(token, hash, 'introspection is not available', { issuer: result.issuer, payload: result.payload });
         return toAuthInfo(token, 'jwt', result.issuer, introspected.claims, this.config.scopeClaims);
       }
-      this.tokenCache?.set(hash, auth, result.kid, result.hmac ? undefined : this.issuers.get(result.issuer)!.jwks);
+      this.tokenCache?.set(hash, auth, result.thumbprint, result.hmac ? undefined : this.issuers.get(result.issuer)!.jwks);
       return auth;
     }
     const isJwe = token.split('.').length === 5;
