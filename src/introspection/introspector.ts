@@ -65,6 +65,8 @@ export class Introspector {
   readonly #shared: SharedAnswers;
   #calls = 0;
   #lastError: string | undefined;
+  /** The last failure as clients may read it (no URL), for the 503s of the open circuit. */
+  #lastPhrase: string | undefined;
   #warnedCredentials = false;
   /** Calls to the authorization server in flight (store look-ups not counted). */
   #serverCalls = 0;
@@ -150,7 +152,7 @@ export class Introspector {
     const wait = this.#backoff.wait();
     if (wait > 0) {
       return Promise.reject(
-        temporarilyUnavailable(`introspection unavailable: ${this.#lastError ?? 'backing off'}`, Math.ceil(wait)),
+        temporarilyUnavailable(this.#lastPhrase ?? 'introspection unavailable: backing off', Math.ceil(wait)),
       );
     }
     // Half-open: one probe at a time until a call succeeds and closes the circuit.
@@ -164,6 +166,7 @@ export class Introspector {
         this.#serverCalls--;
         this.#backoff.success();
         this.#lastError = undefined;
+        this.#lastPhrase = undefined;
         const ttl = answerTtl(response, this.options, this.config);
         this.#cache.set(hash, { response, tokenLength: token.length, jwt, issuer }, { ttl });
         this.#shared.set(hash, { issuer, endpoint }, response, ttl);
@@ -173,6 +176,7 @@ export class Introspector {
         this.#serverCalls--;
         const failure = err instanceof OAuthError ? err : temporarilyUnavailable('introspection failed', 1, err);
         this.#lastError = (failure.cause as Error | undefined)?.message ?? failure.description;
+        this.#lastPhrase = failure.description;
         this.#backoff.failure(failure.retryAfter !== undefined && failure.retryAfter > 1 ? failure.retryAfter : undefined);
         throw failure;
       },

@@ -22,6 +22,7 @@ import { CHANNELS, fetchFailed, fetchSucceeded, publish, redact } from '../event
 import { conditionalHeaders, freshnessOf, parseJsonObject, parseRetryAfter, request, validatorsOf } from '../remote/http.js';
 import type { GuardConfig } from '../options/normalize.js';
 import { Remote } from '../remote/document.js';
+import { failurePhrase } from '../remote/failure.js';
 import { UpstreamFailure, type Loaded, type NotModified, type Validators } from '../remote/loader.js';
 
 /** Most keys imported from one JWKS; the rest are ignored. */
@@ -74,14 +75,16 @@ export function selectKeys(set: KeySet, alg: string, kid: string | undefined): V
 export function parseJwks(body: string, url: string): KeySet {
   const document = parseJsonObject(body);
   if (document === undefined || !Array.isArray(document.keys)) {
-    throw new UpstreamFailure(`JWKS at ${url} is not a JSON object with a "keys" array`);
+    throw new UpstreamFailure(`JWKS at ${url} is not a JSON object with a "keys" array`, {
+      phrase: 'the JWKS is not a JSON object with a "keys" array',
+    });
   }
   const keys: VerificationKey[] = [];
   for (const jwk of document.keys.slice(0, MAX_KEYS) as unknown[]) {
     const key = importKey(jwk);
     if (key !== undefined) keys.push(key);
   }
-  if (keys.length === 0) throw new UpstreamFailure(`JWKS at ${url} has no usable signing key`);
+  if (keys.length === 0) throw new UpstreamFailure(`JWKS at ${url} has no usable signing key`, { phrase: 'the JWKS has no usable signing key' });
   return { keys };
 }
 
@@ -145,7 +148,7 @@ export async function fetchJwks(
     const retryAfter = response.status === 429 || response.status === 503
       ? parseRetryAfter(response.headers.get('retry-after'))
       : undefined;
-    throw new UpstreamFailure(`JWKS at ${url} answered ${response.status}`, retryAfter);
+    throw new UpstreamFailure(`JWKS at ${url} answered ${response.status}`, { phrase: `the JWKS endpoint answered ${response.status}`, retryAfter });
   }
   const value = parseJwks(response.body, url);
   return { value, maxAge, validators: validatorsOf(response.headers, url) };
@@ -239,9 +242,12 @@ export class Jwks {
     if (keys.length > 0) return { found: true, keys };
     const outcome = await this.remote.refetch(this.config.cooldown);
     if (outcome === 'failed') {
+      const failure = this.remote.lastFailure;
+      // What failed, for the client; where (the JWKS URL), in `cause` only.
       throw temporarilyUnavailable(
-        `no cached key for this token and the JWKS could not be fetched: ${this.remote.state.lastError ?? 'unreachable'}`,
+        `no cached key for this token and the JWKS could not be fetched: ${failurePhrase(failure)}`,
         this.remote.retryAfter(),
+        failure,
       );
     }
     const again = outcome === 'fetched' ? selectKeys(await this.remote.get(), alg, kid) : [];
