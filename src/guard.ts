@@ -168,7 +168,8 @@ export interface Guard<Claims extends object = object> {
   ): RequestHandler;
   /**
    * Middleware for step-up authentication (RFC 9470): the token's `acr` must be one of
-   * `acr`, and its `auth_time` no older than `maxAge` seconds (plus `clockTolerance`).
+   * `acr`, and its `auth_time` no older than `maxAge` seconds (plus `clockTolerance`) and
+   * not in the future (beyond `clockTolerance`).
    * Works the same for JWTs and introspection answers that carry `acr`/`auth_time`.
    * Authenticates first unless this guard did already on this request
    * (a `req.auth` set by anything else, or for another audience, is verified again).
@@ -177,7 +178,7 @@ export interface Guard<Claims extends object = object> {
    * `Bearer error="insufficient_user_authentication", error_description="A different
    * authentication level is required", acr_values="phr phrh", max_age=300, realm=…,
    * resource_metadata=…` ("More recent authentication is required" when `auth_time` is too
-   * old or missing), then the `DPoP algs=…` challenge when DPoP is accepted, as on every 401.
+   * old, missing or in the future), then the `DPoP algs=…` challenge when DPoP is accepted, as on every 401.
    * The client asks the authorization server for a new token with these `acr_values` and
    * `max_age`. RFC 9728 has no member for these requirements: clients learn them here.
    *

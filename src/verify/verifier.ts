@@ -18,6 +18,7 @@ import { Introspector } from '../introspection/introspector.js';
 import type { IntrospectedJwt } from '../introspection/jwt-answer.js';
 import { Jwks, type KeyLookup } from '../jwt/jwks.js';
 import { DpopProofs } from '../sender/dpop.js';
+import { canonicalSpelling } from '../jwt/canonical.js';
 import { decodeJws, isPermanentRefusal, verifyJwt } from '../jwt/verify.js';
 import type { GuardConfig } from '../options/normalize.js';
 import type { Remote } from '../remote/document.js';
@@ -101,9 +102,13 @@ export class TokenVerifier {
           });
   }
 
-  /** SHA-256 of the token, base64url: the only form in which tokens become cache keys. */
+  /**
+   * SHA-256 of the token, base64url: the only form in which tokens become cache keys. Of its
+   * one canonical spelling (low-`s` ECDSA, jwt/canonical.ts): both spellings of an ES256/384/512
+   * token are one token to every cache.
+   */
   hash(token: string): string {
-    return digest('sha256', token, 'base64url');
+    return digest('sha256', canonicalSpelling(token), 'base64url');
   }
 
   /**
@@ -161,11 +166,16 @@ export class TokenVerifier {
   #known(token: string, hash: string): AuthInfo | undefined {
     // A verified token is never refused for good, nor the other way round: the common case first.
     const verified = this.tokenCache?.get(hash);
-    if (verified !== undefined) return verified;
+    if (verified !== undefined) return verified.token === token ? verified : this.#respelled(verified, token);
     const refused = this.refusals?.get(hash);
     if (refused !== undefined) throw invalidToken(refused);
     // With `introspectJwt`, a JWT's signature is checked on every call before its introspection.
     return this.config.introspection?.introspectJwt ? undefined : this.introspector?.cached(token, hash);
+  }
+
+  /** The cached decision for the other ECDSA spelling of `token`, with `token` as presented. */
+  #respelled(auth: AuthInfo, token: string): AuthInfo {
+    return toAuthInfo(token, auth.tokenType, auth.issuer, auth.claims, this.config.scopeClaims);
   }
 
   async #decide(token: string, hash: string, audience: AudienceCheck): Promise<AuthInfo> {
