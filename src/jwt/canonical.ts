@@ -15,56 +15,70 @@
  * @see [RFC 7518 §3.4 - Digital Signature with ECDSA](https://www.rfc-editor.org/rfc/rfc7518#section-3.4)
  */
 
+import { isCanonicalBase64url } from './verify.js';
+
 interface Curve {
   alg: string;
   /** Bytes of `R‖S`. */
   bytes: number;
-  /** The group order `n`. */
-  order: bigint;
+  /** The group order `n`, big-endian, as long as `S`. */
+  order: Buffer;
+  /** `floor(n / 2)`, big-endian, as long as `S`: an `S` above it is high. */
+  half: Buffer;
+}
+
+function curve(alg: string, bytes: number, order: bigint): Curve {
+  const toBytes = (value: bigint) => Buffer.from(value.toString(16).padStart(bytes, '0'), 'hex');
+  return { alg, bytes, order: toBytes(order), half: toBytes(order >> 1n) };
 }
 
 /** Keyed by the base64url length of the `R‖S` signature. */
 const CURVES = new Map<number, Curve>([
-  [86, { alg: 'ES256', bytes: 64, order: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n }],
-  [
-    128,
-    {
-      alg: 'ES384',
-      bytes: 96,
-      order: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
-    },
-  ],
+  [86, curve('ES256', 64, 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n)],
+  [128, curve('ES384', 96, 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n)],
   [
     176,
-    {
-      alg: 'ES512',
-      bytes: 132,
-      order:
-        0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
-    },
+    curve(
+      'ES512',
+      132,
+      0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+    ),
   ],
 ]);
 
 /**
  * `token` with a low-`s` ECDSA signature: itself unless it is a compact JWS signed with
  * ES256/384/512 whose `s` is above `n / 2` (and below `n`), else the same token with `n − s`.
+ * On the hot path (every request hashes its token): byte comparisons, no big integers.
  */
 export function canonicalSpelling(token: string): string {
   const last = token.lastIndexOf('.');
   const curve = CURVES.get(token.length - last - 1);
   if (curve === undefined || last < 0) return token;
   const first = token.indexOf('.');
-  if (first <= 0 || token.indexOf('.', first + 1) !== last || headerAlg(token.slice(0, first)) !== curve.alg) return token;
+  if (first <= 0 || token.indexOf('.', first + 1) !== last) return token;
   const encoded = token.slice(last + 1);
-  const signature = Buffer.from(encoded, 'base64url');
   // Only a canonically encoded signature: a malformed spelling must never share a key (and so
   // a remembered refusal) with a well-formed one.
-  if (signature.length !== curve.bytes || signature.toString('base64url') !== encoded) return token;
+  if (!isCanonicalBase64url(encoded)) return token;
+  const signature = Buffer.from(encoded, 'base64url');
   const half = curve.bytes / 2;
-  const s = BigInt(`0x${signature.subarray(half).toString('hex')}`);
-  if (s <= curve.order >> 1n || s >= curve.order) return token;
-  const low = Buffer.from((curve.order - s).toString(16).padStart(half * 2, '0'), 'hex');
-  return `${token.slice(0, last + 1)}${Buffer.concat([signature.subarray(0, half), low]).toString('base64url')}`;
+  const s = signature.subarray(half);
+  if (signature.length !== curve.bytes || s.compare(curve.half) <= 0 || s.compare(curve.order) >= 0) return token;
+  if (headerAlg(token.slice(0, first)) !== curve.alg) return token;
+  subtractFrom(curve.order, s);
+  return `${token.slice(0, last + 1)}${signature.toString('base64url')}`;
+}
+
+/** `value = order - value`, in place, big-endian; `value < order`. */
+function subtractFrom(order: Buffer, value: Buffer): void {
+  let borrow = 0;
+  for (let i = value.length - 1; i >= 0; i--) {
+    let digit = order[i]! - value[i]! - borrow;
+    borrow = digit < 0 ? 1 : 0;
+    if (digit < 0) digit += 256;
+    value[i] = digit;
+  }
 }
 
 function headerAlg(segment: string): unknown {
