@@ -28,6 +28,7 @@ interface Curve {
 }
 
 function curve(alg: string, bytes: number, order: bigint): Curve {
+  // S is half of R‖S: `bytes / 2` bytes, `bytes` hex digits.
   const toBytes = (value: bigint) => Buffer.from(value.toString(16).padStart(bytes, '0'), 'hex');
   return { alg, bytes, order: toBytes(order), half: toBytes(order >> 1n) };
 }
