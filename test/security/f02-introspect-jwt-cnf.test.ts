@@ -8,13 +8,13 @@
  * contradicts any of them is a refusal.
  */
 import type { Express } from 'express';
-import type supertest from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, type AuthInfo, type GuardOptions } from '../../src/index.js';
 import { fault, startFaultServer, type FaultServer } from '../support/fault-server.js';
 import { flavours } from '../support/guard-app.js';
 import { generateSigningKey, type SigningKey } from '../support/keys.js';
-import { bearerParams, expectOk, now, request } from '../authorization/helpers.js';
+import { expectOk, now, request } from '../authorization/helpers.js';
+import { dataApp, expectInvalidToken as expectRefusal } from './data-app.js';
 import { dpopKey, proof, type DpopKey } from '../dpop/support.js';
 
 const audience = 'https://api.example.com';
@@ -40,23 +40,12 @@ function answer(claims: Record<string, unknown>, patch: Record<string, unknown> 
   return out;
 }
 
-/** A 401 `invalid_token` whose Bearer description matches `description`. */
-function expectRefusal(res: supertest.Response, description: RegExp): void {
-  expect({ status: res.status, text: res.status === 401 ? '' : res.text }).toEqual({ status: 401, text: '' });
-  expect(bearerParams(res)).toMatchObject({ error: 'invalid_token', error_description: expect.stringMatching(description) });
-}
-
 function claimsOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
 }
 
 function appFor(flavour: (typeof flavours)[number], options: Partial<GuardOptions>): Express {
-  const guard = createGuard({ issuer: [as.issuer, otherIssuer], audience, introspection, publicBaseUrl: base, ...options });
-  const app = flavour.create();
-  app.get('/api/data', guard.authenticate(), (req, res) => {
-    res.json(req.auth);
-  });
-  return app;
+  return dataApp(flavour, createGuard({ issuer: [as.issuer, otherIssuer], audience, introspection, publicBaseUrl: base, ...options }));
 }
 
 describe.each(flavours)('$name', (flavour) => {

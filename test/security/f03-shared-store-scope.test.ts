@@ -14,6 +14,7 @@ import { createGuard, memoryStore, type AuthInfo, type GuardOptions, type Store 
 import { fault, startFaultServer, type FaultServer } from '../support/fault-server.js';
 import { flavours } from '../support/guard-app.js';
 import { expectOk, request } from '../authorization/helpers.js';
+import { dataApp } from './data-app.js';
 
 const audience = 'https://api.example.com';
 const basic = { clientId: 'resource-server', clientSecret: 'resource-server-secret' };
@@ -51,12 +52,7 @@ function recordingStore(): Store & { keys: string[] } {
 }
 
 function appFor(flavour: (typeof flavours)[number], options: GuardOptions): Express {
-  const guard = createGuard(options);
-  const app = flavour.create();
-  app.get('/api/data', guard.authenticate(), (req, res) => {
-    res.json(req.auth);
-  });
-  return app;
+  return dataApp(flavour, createGuard(options));
 }
 
 describe.each(flavours)('$name', (flavour) => {

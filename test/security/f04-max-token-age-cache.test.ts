@@ -13,7 +13,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createGuard, memoryStore, type GuardOptions } from '../../src/index.js';
 import { startFaultServer, type FaultServer } from '../support/fault-server.js';
 import { flavours } from '../support/guard-app.js';
-import { bearerParams, expectOk, request } from '../authorization/helpers.js';
+import { expectOk, request } from '../authorization/helpers.js';
+import { dataApp, expectInvalidToken } from './data-app.js';
 
 const audience = 'https://api.example.com';
 const introspection = { clientId: 'resource-server', clientSecret: 'resource-server-secret' };
@@ -30,17 +31,11 @@ afterEach(() => {
 afterAll(() => as.close());
 
 function appFor(flavour: (typeof flavours)[number], options: Partial<GuardOptions> = {}): Express {
-  const guard = createGuard({ issuer: as.issuer, audience, introspection, maxTokenAge, clockTolerance, ...options });
-  const app = flavour.create();
-  app.get('/api/data', guard.authenticate(), (req, res) => {
-    res.json(req.auth);
-  });
-  return app;
+  return dataApp(flavour, createGuard({ issuer: as.issuer, audience, introspection, maxTokenAge, clockTolerance, ...options }));
 }
 
 function expectTooOld(res: supertest.Response, description: RegExp = /older than 60 s/): void {
-  expect({ status: res.status, text: res.status === 401 ? '' : res.text }).toEqual({ status: 401, text: '' });
-  expect(bearerParams(res)).toMatchObject({ error: 'invalid_token', error_description: expect.stringMatching(description) });
+  expectInvalidToken(res, description);
 }
 
 /** From now on `Date` reads `seconds` later than the real clock. */

@@ -10,13 +10,13 @@
  * still fresh, so the cache's "stale key set is a miss" rule does not hide the purge.
  */
 import type { Express } from 'express';
-import type supertest from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
 import { createGuard, type GuardOptions } from '../../src/index.js';
 import { fault, startFaultServer, type FaultServer } from '../support/fault-server.js';
 import { flavours } from '../support/guard-app.js';
 import { generateSigningKey, type SigningKey } from '../support/keys.js';
-import { bearerParams, expectOk, request } from '../authorization/helpers.js';
+import { expectOk, request } from '../authorization/helpers.js';
+import { dataApp, expectInvalidToken as expectRefused } from './data-app.js';
 
 const audience = 'https://api.example.com';
 
@@ -46,17 +46,7 @@ function publish(...keys: Record<string, unknown>[]): void {
 }
 
 function appFor(flavour: (typeof flavours)[number], options: Partial<GuardOptions> = {}): Express {
-  const guard = createGuard({ issuer: as.issuer, audience, cooldown: 0, ...options });
-  const app = flavour.create();
-  app.get('/api/data', guard.authenticate(), (req, res) => {
-    res.json(req.auth);
-  });
-  return app;
-}
-
-function expectRefused(res: supertest.Response): void {
-  expect({ status: res.status, text: res.status === 401 ? '' : res.text }).toEqual({ status: 401, text: '' });
-  expect(bearerParams(res).error).toBe('invalid_token');
+  return dataApp(flavour, createGuard({ issuer: as.issuer, audience, cooldown: 0, ...options }));
 }
 
 /** A token with a kid the JWKS lacks: the guard refetches the key set at once. */

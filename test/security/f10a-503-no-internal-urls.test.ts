@@ -15,6 +15,7 @@ import { fault, startFaultServer, type Behavior, type FaultServer } from '../sup
 import { flavours } from '../support/guard-app.js';
 import { recordEvents } from '../support/events.js';
 import { request } from '../authorization/helpers.js';
+import { dataApp } from './data-app.js';
 
 const audience = 'https://api.example.com';
 const introspection = { clientId: 'resource-server', clientSecret: 'resource-server-secret' };
@@ -31,12 +32,7 @@ afterEach(() => {
 afterAll(() => as.close());
 
 function appFor(flavour: (typeof flavours)[number], options: Partial<GuardOptions> = {}): Express {
-  const guard = createGuard({ issuer: as.issuer, audience, introspection, errorDetail: 'full', timeout: 0.3, cooldown: 1, ...options });
-  const app = flavour.create();
-  app.get('/api/data', guard.authenticate(), (req, res) => {
-    res.json(req.auth);
-  });
-  return app;
+  return dataApp(flavour, createGuard({ issuer: as.issuer, audience, introspection, errorDetail: 'full', timeout: 0.3, cooldown: 1, ...options }));
 }
 
 /**

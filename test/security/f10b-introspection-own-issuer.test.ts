@@ -8,13 +8,13 @@
  * only for the issuer whose endpoint gave it.
  */
 import type { Express } from 'express';
-import type supertest from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, type AuthInfo, type GuardOptions } from '../../src/index.js';
 import { fault, startFaultServer, type FaultServer } from '../support/fault-server.js';
 import { flavours } from '../support/guard-app.js';
 import { generateSigningKey, type SigningKey } from '../support/keys.js';
-import { bearerParams, expectOk, request } from '../authorization/helpers.js';
+import { expectOk, request } from '../authorization/helpers.js';
+import { dataApp, expectInvalidToken as expectRefusal } from './data-app.js';
 
 const audience = 'https://api.example.com';
 const introspection = { clientId: 'resource-server', clientSecret: 'resource-server-secret' };
@@ -35,17 +35,7 @@ afterEach(() => {
 afterAll(() => Promise.all([a.close(), b.close()]));
 
 function appFor(flavour: (typeof flavours)[number], options: Partial<GuardOptions> = {}): Express {
-  const guard = createGuard({ issuer: [a.issuer, b.issuer], audience, introspection, ...options });
-  const app = flavour.create();
-  app.get('/api/data', guard.authenticate(), (req, res) => {
-    res.json(req.auth);
-  });
-  return app;
-}
-
-function expectRefusal(res: supertest.Response, description: RegExp): void {
-  expect({ status: res.status, text: res.status === 401 ? '' : res.text }).toEqual({ status: 401, text: '' });
-  expect(bearerParams(res)).toMatchObject({ error: 'invalid_token', error_description: expect.stringMatching(description) });
+  return dataApp(flavour, createGuard({ issuer: [a.issuer, b.issuer], audience, introspection, ...options }));
 }
 
 describe.each(flavours)('$name', (flavour) => {

@@ -23,6 +23,7 @@ import { flavours } from '../support/guard-app.js';
 import { recordEvents } from '../support/events.js';
 import { generateSigningKey, type SigningKey } from '../support/keys.js';
 import { bearerParams, expectOk, now, request } from '../authorization/helpers.js';
+import { dataApp } from './data-app.js';
 import { challengesOf, dpopKey, proof } from '../dpop/support.js';
 
 const audience = 'https://api.example.com';
@@ -69,14 +70,11 @@ function mintWith(high: boolean, mint: () => string, alg: EcAlg): string {
 
 function appFor(flavour: (typeof flavours)[number], options: Partial<GuardOptions> = {}): Express {
   const guard = createGuard({ issuer: as.issuer, audience, ...options });
-  const app = flavour.create();
-  app.get('/api/data', guard.authenticate(), (req, res) => {
-    res.json(req.auth);
+  return dataApp(flavour, guard, (app) => {
+    app.get('/api/transfer', guard.requireAuthLevel({ maxAge: 300 }), (req, res) => {
+      res.json(req.auth);
+    });
   });
-  app.get('/api/transfer', guard.requireAuthLevel({ maxAge: 300 }), (req, res) => {
-    res.json(req.auth);
-  });
-  return app;
 }
 
 describe.each(flavours)('$name', (flavour) => {
