@@ -4,11 +4,13 @@
  * received and checked again on use; a failed call is a 503, never cached.
  *
  * RFC 7662 token introspection: the path for opaque tokens (and for JWTs local checks
- * cannot decide).
+ * cannot decide). A JWT goes only to its own issuer's endpoint, opaque tokens to the first
+ * issuer's; each endpoint has its own back-off, so one failing server holds back no other.
  *
  * Bounds of the result cache: `cacheMaxEntries` entries and `cacheMaxBytes` bytes (the
  * response JSON, key and token lengths × 2, plus {@link ANSWER_OVERHEAD}), keyed by the
- * token's SHA-256. An active result lives until `min(exp, now + maxAge)`; an inactive one
+ * token's SHA-256 (of its canonical spelling). An active result lives until
+ * `min(exp, now + maxAge, iat + maxTokenAge + clockTolerance)`; an inactive one
  * `negativeMaxAge`; a hit is decided without a promise, and every hit on one answer shares
  * one frozen `AuthInfo`. Calls
  * for the same token share one request (`#inFlight`); at most `maxConcurrency` distinct
@@ -44,6 +46,22 @@ interface CachedAnswer {
   auth?: AuthInfo;
 }
 
+/** One introspection endpoint's circuit breaker and last failure. */
+interface Upstream {
+  readonly backoff: Backoff;
+  /** For operators (health): the URL included. */
+  lastError: string | undefined;
+  /** For clients, the 503s of the open circuit: no URL. */
+  lastPhrase: string | undefined;
+  /** Calls to this endpoint in flight (store look-ups not counted). */
+  serverCalls: number;
+}
+
+/** The state to report of several circuits: the worst. */
+function worstCircuit(states: CircuitState[]): CircuitState {
+  return states.includes('open') ? 'open' : states.includes('half-open') ? 'half-open' : 'closed';
+}
+
 /** Whom an answer is about and who gave it. */
 type AnswerSource = Pick<CachedAnswer, 'issuer' | 'jwt'>;
 
@@ -61,15 +79,11 @@ export interface IntrospectionState {
 export class Introspector {
   readonly #cache: LRUCache<string, CachedAnswer>;
   readonly #inFlight = new Map<string, Promise<IntrospectionResponse>>();
-  readonly #backoff: Backoff;
+  /** Per endpoint (one per issuer at most): a failing server never holds back another's calls. */
+  readonly #upstreams = new Map<string, Upstream>();
   readonly #shared: SharedAnswers;
   #calls = 0;
-  #lastError: string | undefined;
-  /** The last failure as clients may read it (no URL), for the 503s of the open circuit. */
-  #lastPhrase: string | undefined;
   #warnedCredentials = false;
-  /** Calls to the authorization server in flight (store look-ups not counted). */
-  #serverCalls = 0;
 
   constructor(
     private readonly config: GuardConfig,
@@ -83,7 +97,6 @@ export class Introspector {
       // The answer's JSON, the key and the token its AuthInfo keeps, at two bytes a character at most.
       sizeCalculation: (answer, key) => (JSON.stringify(answer.response).length + key.length + answer.tokenLength) * 2 + ANSWER_OVERHEAD,
     });
-    this.#backoff = new Backoff(config.cooldown);
     this.#shared = new SharedAnswers(options.store, config.timeout, options);
   }
 
@@ -92,8 +105,8 @@ export class Introspector {
       cacheSize: this.#cache.size,
       inFlight: this.#inFlight.size,
       calls: this.#calls,
-      circuit: this.#backoff.state,
-      lastError: this.#lastError,
+      circuit: worstCircuit([...this.#upstreams.values()].map((u) => u.backoff.state)),
+      lastError: [...this.#upstreams.values()].find((u) => u.lastError !== undefined)?.lastError,
     };
   }
 
@@ -149,38 +162,48 @@ export class Introspector {
   }
 
   #callServer(token: string, hash: string, { endpoint, issuer, jwt }: AnswerSource & { endpoint: string }): Promise<IntrospectionResponse> {
-    const wait = this.#backoff.wait();
+    const upstream = this.#upstream(endpoint);
+    const wait = upstream.backoff.wait();
     if (wait > 0) {
       return Promise.reject(
-        temporarilyUnavailable(this.#lastPhrase ?? 'introspection unavailable: backing off', Math.ceil(wait)),
+        temporarilyUnavailable(upstream.lastPhrase ?? 'introspection unavailable: backing off', Math.ceil(wait)),
       );
     }
     // Half-open: one probe at a time until a call succeeds and closes the circuit.
-    if (this.#backoff.state === 'half-open' && this.#serverCalls > 0) {
+    if (upstream.backoff.state === 'half-open' && upstream.serverCalls > 0) {
       return Promise.reject(temporarilyUnavailable('introspection recovering: one call at a time', 1));
     }
     this.#calls++;
-    this.#serverCalls++;
+    upstream.serverCalls++;
     return callIntrospection(endpoint, token, this.options, this.config, (status) => this.#warnCredentials(status)).then(
       (response) => {
-        this.#serverCalls--;
-        this.#backoff.success();
-        this.#lastError = undefined;
-        this.#lastPhrase = undefined;
+        upstream.serverCalls--;
+        upstream.backoff.success();
+        upstream.lastError = undefined;
+        upstream.lastPhrase = undefined;
         const ttl = answerTtl(response, this.options, this.config);
         this.#cache.set(hash, { response, tokenLength: token.length, jwt, issuer }, { ttl });
         this.#shared.set(hash, { issuer, endpoint }, response, ttl);
         return response;
       },
       (err: unknown) => {
-        this.#serverCalls--;
+        upstream.serverCalls--;
         const failure = err instanceof OAuthError ? err : temporarilyUnavailable('introspection failed', 1, err);
-        this.#lastError = (failure.cause as Error | undefined)?.message ?? failure.description;
-        this.#lastPhrase = failure.description;
-        this.#backoff.failure(failure.retryAfter !== undefined && failure.retryAfter > 1 ? failure.retryAfter : undefined);
+        upstream.lastError = (failure.cause as Error | undefined)?.message ?? failure.description;
+        upstream.lastPhrase = failure.description;
+        upstream.backoff.failure(failure.retryAfter !== undefined && failure.retryAfter > 1 ? failure.retryAfter : undefined);
         throw failure;
       },
     );
+  }
+
+  #upstream(endpoint: string): Upstream {
+    let upstream = this.#upstreams.get(endpoint);
+    if (upstream === undefined) {
+      upstream = { backoff: new Backoff(this.config.cooldown), lastError: undefined, lastPhrase: undefined, serverCalls: 0 };
+      this.#upstreams.set(endpoint, upstream);
+    }
+    return upstream;
   }
 
   /** `response` for `token`, through the cached answer when there is one, so hits share its AuthInfo. */

@@ -69,6 +69,13 @@ describe.each(flavours)('$name', (flavour) => {
     expect(a.count('introspection')).toBe(0);
   });
 
+  it("B's endpoint failing does not hold back A's introspection (one circuit per endpoint)", async () => {
+    const app = appFor(flavour);
+    b.setBehavior('introspection', fault.status(500));
+    for (let i = 0; i < 4; i++) expect((await request(app, '/api/data', unknownKid(b))).status).toBe(503);
+    expect(expectOk<AuthInfo>(await request(app, '/api/data', a.mintOpaque())).issuer).toBe(a.issuer);
+  });
+
   it('a JWT naming an untrusted issuer is refused without any introspection call', async () => {
     const app = appFor(flavour);
     const token = b.mintJwt({ alg: 'HS256', kid: null, claims: { iss: 'https://evil.example.com' } });
