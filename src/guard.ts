@@ -106,7 +106,8 @@ export interface Guard<Claims extends object = object> {
   authenticate(options?: AuthenticateOptions): RequestHandler;
   /**
    * Middleware that requires every one of `scopes` (403 `insufficient_scope` otherwise).
-   * Authenticates first when `req.auth` is not set yet.
+   * Authenticates first unless this guard did already on this request
+   * (a `req.auth` set by anything else, or for another audience, is verified again).
    *
    * @example
    * ```ts
@@ -116,7 +117,8 @@ export interface Guard<Claims extends object = object> {
   requireScopes(...scopes: string[]): RequestHandler;
   /**
    * Middleware that requires at least one of `scopes` (403 `insufficient_scope` otherwise).
-   * Authenticates first when `req.auth` is not set yet.
+   * Authenticates first unless this guard did already on this request
+   * (a `req.auth` set by anything else, or for another audience, is verified again).
    *
    * @example
    * ```ts
@@ -128,7 +130,8 @@ export interface Guard<Claims extends object = object> {
    * Middleware that requires claims of the token to match `rules` (every rule must pass):
    * a value (the claim equals it, or is an array containing it), an array of values (any of
    * them), or a function of the claim's value (only `true` passes). A token without the
-   * claim fails. Authenticates first when `req.auth` is not set yet.
+   * claim fails. Authenticates first unless this guard did already on this request
+   * (a `req.auth` set by anything else, or for another audience, is verified again).
    *
    * Failure: 403 `Bearer error="insufficient_scope", error_description="token claim 'tenant'
    * does not meet this route's requirement"` (no `scope=`: no scope would help). Never 401:
@@ -145,7 +148,8 @@ export interface Guard<Claims extends object = object> {
   /**
    * Middleware that runs your own policy: `policy(auth, req)` returns (or resolves with)
    * `true` to go on; anything else refuses. An error it throws or rejects with reaches
-   * `next(err)` as it is. Authenticates first when `req.auth` is not set yet.
+   * `next(err)` as it is. Authenticates first unless this guard did already on this request
+   * (a `req.auth` set by anything else, or for another audience, is verified again).
    *
    * Refusal: 403 `Bearer error="insufficient_scope", error_description="token not authorized
    * for this request"`, plus `scope="<options.scope>"` when given (and that scope joins the
@@ -164,15 +168,17 @@ export interface Guard<Claims extends object = object> {
   ): RequestHandler;
   /**
    * Middleware for step-up authentication (RFC 9470): the token's `acr` must be one of
-   * `acr`, and its `auth_time` no older than `maxAge` seconds (plus `clockTolerance`).
+   * `acr`, and its `auth_time` no older than `maxAge` seconds (plus `clockTolerance`) and
+   * not in the future (beyond `clockTolerance`).
    * Works the same for JWTs and introspection answers that carry `acr`/`auth_time`.
-   * Authenticates first when `req.auth` is not set yet.
+   * Authenticates first unless this guard did already on this request
+   * (a `req.auth` set by anything else, or for another audience, is verified again).
    *
    * Failure: 401 with, exactly,
    * `Bearer error="insufficient_user_authentication", error_description="A different
    * authentication level is required", acr_values="phr phrh", max_age=300, realm=…,
    * resource_metadata=…` ("More recent authentication is required" when `auth_time` is too
-   * old or missing), then the `DPoP algs=…` challenge when DPoP is accepted, as on every 401.
+   * old, missing or in the future), then the `DPoP algs=…` challenge when DPoP is accepted, as on every 401.
    * The client asks the authorization server for a new token with these `acr_values` and
    * `max_age`. RFC 9728 has no member for these requirements: clients learn them here.
    *
@@ -185,7 +191,8 @@ export interface Guard<Claims extends object = object> {
   requireAuthLevel(level: AuthLevel): RequestHandler;
   /**
    * A route handler whose `req.auth` is set and typed with the guard's `Claims`.
-   * Authenticates first when `req.auth` is not set yet; what the handler throws or rejects
+   * Authenticates first unless this guard did already on this request
+   * (a `req.auth` set by anything else is verified again); what the handler throws or rejects
    * with reaches `next(err)` (Express 4 too).
    *
    * @example

@@ -40,14 +40,18 @@ export function resourceUrlAudience(url: string): AudienceCheck {
  * the authorization server vouched for it without naming a resource.
  */
 export function checkAudience(auth: AuthInfo, check: AudienceCheck): void {
-  if (auth.audience.length === 0) return;
-  const matches = check.resourceUrl
+  if (!acceptsAudience(auth, check)) throw invalidToken('audience mismatch');
+}
+
+/** {@link checkAudience} as a predicate: `true` when `check` accepts the token's audience. */
+export function acceptsAudience(auth: AuthInfo, check: AudienceCheck): boolean {
+  if (auth.audience.length === 0) return true;
+  return check.resourceUrl
     ? auth.audience.some((aud) => {
         const normalized = normalizeResourceUrl(aud);
         return normalized !== undefined && check.values.includes(normalized);
       })
     : auth.audience.some((aud) => check.values.includes(aud));
-  if (!matches) throw invalidToken('audience mismatch');
 }
 
 /**

@@ -58,7 +58,7 @@ const INVALID_TOKEN_REASONS: ReadonlyArray<readonly [RegExp, RejectionReason]> =
   [/need introspection|cannot be verified locally/, 'not_verifiable'],
   [/too large/, 'too_large'],
   [/malformed|empty token|critical header/, 'malformed'],
-  [/'exp'|'nbf'|'iat'|"exp"|older than/, 'claims'],
+  [/'exp'|'nbf'|'iat'|"exp"|older than|contradicts the token/, 'claims'],
 ];
 
 /** The stable reason of a refusal. */

@@ -131,7 +131,8 @@ export interface AuthLevel {
   acr?: string | readonly string[];
   /**
    * Seconds since the user last actively authenticated: the token's `auth_time` claim must
-   * be no older than this (plus the guard's `clockTolerance`). The challenge says `max_age`.
+   * be no older than this (plus the guard's `clockTolerance`), and not in the future (beyond
+   * `clockTolerance`). The challenge says `max_age`.
    */
   maxAge?: number;
 }
@@ -159,7 +160,8 @@ export function compileAuthLevel(level: AuthLevel, clockTolerance: number): Toke
     if (maxAge !== undefined) {
       const authTime = claims.auth_time;
       const age = typeof authTime === 'number' && Number.isFinite(authTime) ? Date.now() / 1000 - authTime : Infinity;
-      if (age > maxAge + clockTolerance) {
+      // A login in the future (beyond the clock tolerance) is no proof of a recent one.
+      if (age > maxAge + clockTolerance || age < -clockTolerance) {
         return insufficientUserAuthentication('More recent authentication is required', requirement);
       }
     }

@@ -21,6 +21,7 @@
  * ```
  */
 import { channel, type Channel } from 'node:diagnostics_channel';
+import { OAuthError } from '../errors/oauth-error.js';
 import type { ChannelPayloads, FetchEvent } from './payloads.js';
 
 export type { RejectionReason } from '../auth/reasons.js';
@@ -114,11 +115,13 @@ export function fetchFailed(
   start: number,
   background: boolean,
 ): Pick<FetchEvent, 'outcome' | 'status' | 'maxAge' | 'error' | 'background' | 'duration'> {
+  // Operators read what the client does not: a 5xx's cause, with the URL that failed.
+  const detail = err instanceof OAuthError && err.status >= 500 && err.cause instanceof Error ? err.cause : err;
   return {
     outcome: 'failed',
     status: undefined,
     maxAge: undefined,
-    error: redact((err as Error)?.message) ?? 'unknown error',
+    error: redact((detail as Error)?.message) ?? 'unknown error',
     background,
     duration: secondsSince(start),
   };

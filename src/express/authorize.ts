@@ -1,6 +1,6 @@
 /**
  * Lifts a framework-free authorization check (`auth/rules.ts`) into an Express middleware that
- * authenticates first when `req.auth` is not set yet (as `requireScopes` does), so one
+ * authenticates first unless this guard did already on this request (as `requireScopes` does), so one
  * middleware can guard a route. Refusals carry the route's challenge.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -8,6 +8,7 @@ import type { AuthInfo } from '../auth/info.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { authenticateRequest } from './middleware.js';
 import { routeOf } from './route.js';
+import { vouchedAuth } from './trust.js';
 import { withSenderChallenge } from '../sender/challenge.js';
 import { publishDenied } from '../verify/token-events.js';
 import type { TokenVerifier } from '../verify/verifier.js';
@@ -46,7 +47,7 @@ export function authorizingMiddleware(verifier: TokenVerifier, check: Authorizat
     Promise.resolve(outcome).then((err) => (err === undefined ? next() : fail(err)), fail);
   };
   const middleware = (req: Request, _res: Response, next: NextFunction): void => {
-    if (req.auth !== undefined) return authorize(req, next);
+    if (vouchedAuth(verifier, req) !== undefined) return authorize(req, next);
     authenticateRequest(verifier, req, false, (err) => (err === undefined ? authorize(req, next) : next(err)));
   };
   Object.defineProperty(middleware, 'name', { value: name });
@@ -81,7 +82,7 @@ export type AuthenticatedHandler<Claims extends object = object> = (
 ) => unknown;
 
 /**
- * `handler` as a middleware that authenticates first when `req.auth` is not set yet. What it
+ * `handler` as a middleware that authenticates first unless this guard did already on this request. What it
  * throws, and what its promise rejects with, reach `next(err)` on Express 4 as on 5.
  */
 export function authenticatedHandler<Claims extends object>(
@@ -102,7 +103,7 @@ export function authenticatedHandler<Claims extends object>(
     }
   };
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
-    if (req.auth !== undefined) return run(req, res, next);
+    if (vouchedAuth(verifier, req) !== undefined) return run(req, res, next);
     authenticateRequest(verifier, req, false, (err) => (err === undefined ? run(req, res, next) : next(err)));
   };
   Object.defineProperty(middleware, 'name', { value: handler.name || 'handler' });

@@ -9,7 +9,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuthInfo } from '../auth/info.js';
-import { checkAudience, type AudienceCheck } from '../auth/audience.js';
+import type { AudienceCheck } from '../auth/audience.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { insufficientScope, missingToken } from '../errors/factories.js';
 import { compileRouteAudience, requestOrigin, routeOf, type RouteContext } from './route.js';
@@ -18,6 +18,7 @@ import { buildMetadata } from './metadata.js';
 import { hasAllScopes, hasAnyScope } from '../auth/scopes.js';
 import { publishAccepted, publishDenied, publishRejected } from '../verify/token-events.js';
 import { senderRequestOf, tokenSourceOf } from './request.js';
+import { vouch, vouchedAuth } from './trust.js';
 import { authenticateSender, isPlainBearer, routeSchemeError } from '../verify/sender.js';
 import { withSenderChallenge } from '../sender/challenge.js';
 import { toDpopMode, type DpopMode } from '../options/sender.js';
@@ -36,7 +37,10 @@ declare global {
 
 /** Options of `guard.authenticate()`. */
 export interface AuthenticateOptions {
-  /** Let requests without any token through with `req.auth` unset. A bad token still fails. Default: false. */
+  /**
+   * Let requests without any token through with `req.auth` unset (a `req.auth` something
+   * else put there is removed). A bad token still fails. Default: false.
+   */
   optional?: boolean;
   /**
    * The audience(s) this route accepts instead of the guard's `audience`: a token passes
@@ -45,6 +49,10 @@ export interface AuthenticateOptions {
    * serves that document too. Later middlewares on the request (`requireScopes`, …) that
    * authenticate by themselves check this audience as well, and a `req.auth` set earlier
    * for another audience is checked again here.
+   *
+   * A guard takes `req.auth` as it is only when it set it itself, on this request, for an
+   * audience the route accepts; one set by another guard or by the app is verified again
+   * from the request's token, with this guard's issuers and audience.
    *
    * `'request-url'` (RFC 8707, as MCP clients use it): the token's `aud` must be this route's
    * resource URL, the request's origin plus {@link resourcePath}, compared as URLs (a
@@ -120,7 +128,11 @@ export function authenticateRequest(
     return;
   }
   if (credentials === undefined) {
-    if (optional) return done();
+    if (optional) {
+      // "req.auth unset" without a token: whatever else put one there, this guard vouches for none.
+      if (req.auth !== undefined) delete req.auth;
+      return done();
+    }
     const missing = missingToken();
     publishRejected(missing, undefined, verifier.config.issuers, start);
     failWith(verifier, route, dpop, undefined, done)(missing);
@@ -141,7 +153,7 @@ export function authenticateRequest(
     if (known === undefined) return authenticateFirstSight(verifier, req, credentials, dpop, hash, route, start, done);
     if (isPlainBearer(known, scheme, dpop)) {
       publishAccepted(known, start, true);
-      req.auth = known;
+      vouch(verifier, req, known);
       done();
       return;
     }
@@ -175,7 +187,7 @@ function authenticateFirstSight(
   verifier.check(credentials.token, hash, route.audience).then(({ auth, cached }) => {
     if (!isPlainBearer(auth, credentials.scheme, dpop)) return authenticateBound(verifier, req, credentials, dpop, hash, route.audience, done, fail);
     publishAccepted(auth, start, cached);
-    req.auth = auth;
+    vouch(verifier, req, auth);
     done();
   }, fail);
 }
@@ -193,7 +205,7 @@ function authenticateBound(
 ): void {
   authenticateSender(verifier, credentials, () => senderRequestOf(req, verifier.config.sender), dpop, hash, audience).then(({ auth, nonce }) => {
     if (nonce !== undefined) req.res?.setHeader('DPoP-Nonce', nonce);
-    req.auth = auth;
+    vouch(verifier, req, auth);
     done();
   }, fail);
 }
@@ -208,18 +220,14 @@ export function authenticateMiddleware(
   const dpop = toDpopMode(options.dpop, 'authenticate(): "dpop"', verifier.config.sender.dpop);
   const resolveRoute = resources === undefined ? undefined : compileRouteAudience(verifier, resources, options);
   return function authenticate(req: Request, _res: Response, next: NextFunction) {
-    const route = resolveRoute?.(req);
-    if (req.auth === undefined) return authenticateRequest(verifier, req, optional, next, dpop);
-    const refused = routeSchemeError(req.auth, dpop);
+    resolveRoute?.(req);
+    // Verified earlier on this request by this guard, for an audience this route accepts:
+    // taken as it is. Anything else is verified again from the request's token (trust.ts).
+    const auth = vouchedAuth(verifier, req);
+    if (auth === undefined) return authenticateRequest(verifier, req, optional, next, dpop);
+    const refused = routeSchemeError(auth, dpop);
     if (refused !== undefined) {
-      return next(refused.withContext(withSenderChallenge(routeOf(req, verifier).challenge, verifier.config.sender, dpop, req.auth.scheme)));
-    }
-    // Verified earlier on this request, perhaps for another audience: this route's decides.
-    if (route === undefined) return next();
-    try {
-      checkAudience(req.auth, route.audience);
-    } catch (err) {
-      return next(err instanceof OAuthError ? err.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop, req.auth.scheme)) : err);
+      return next(refused.withContext(withSenderChallenge(routeOf(req, verifier).challenge, verifier.config.sender, dpop, auth.scheme)));
     }
     next();
   };
@@ -238,7 +246,7 @@ export function scopeMiddleware(verifier: TokenVerifier, scopes: readonly string
     next(denied.withContext({ ...routeOf(req, verifier).challenge, scheme: auth.scheme }));
   };
   return function requireScopes(req: Request, _res: Response, next: NextFunction) {
-    if (req.auth !== undefined) return authorize(req, next);
+    if (vouchedAuth(verifier, req) !== undefined) return authorize(req, next);
     authenticateRequest(verifier, req, false, (err) => (err === undefined ? authorize(req, next) : next(err)));
   };
 }

@@ -4,8 +4,10 @@
  * same request (`requireScopes`, `requireClaims`, …) find both when they authenticate by
  * themselves.
  *
- * The route's decision travels on the request under a symbol, so Express's global `Request`
- * type gains nothing beyond `req.auth`.
+ * The route's decision is kept per guard, beside the request (a `WeakMap` keyed by the
+ * request), so Express's global `Request` type gains nothing beyond `req.auth`, and one
+ * guard's route audience never becomes another guard's: with two guards on one request,
+ * each checks its own.
  */
 import type { Request } from 'express';
 import { exactAudience, resourceUrlAudience, type AudienceCheck } from '../auth/audience.js';
@@ -27,19 +29,21 @@ export interface RouteAudienceOptions {
   origins?: readonly string[] | undefined;
 }
 
-const ROUTE = Symbol('resource-guard.route');
+/** Per guard (its verifier), the route context its middlewares set on each request. */
+const ROUTES = new WeakMap<TokenVerifier, WeakMap<Request, RouteContext>>();
 
-interface CarriesRoute {
-  [ROUTE]?: RouteContext;
+function routesOf(verifier: TokenVerifier): WeakMap<Request, RouteContext> {
+  let routes = ROUTES.get(verifier);
+  if (routes === undefined) {
+    routes = new WeakMap();
+    ROUTES.set(verifier, routes);
+  }
+  return routes;
 }
 
-/** The route context a middleware earlier on this request set, or the guard's. */
+/** The route context a middleware of this guard set earlier on this request, or the guard's. */
 export function routeOf(req: Request, verifier: TokenVerifier): RouteContext {
-  return (req as CarriesRoute)[ROUTE] ?? verifier;
-}
-
-function setRoute(req: Request, route: RouteContext): void {
-  (req as CarriesRoute)[ROUTE] = route;
+  return ROUTES.get(verifier)?.get(req) ?? verifier;
 }
 
 /**
@@ -53,6 +57,7 @@ export function compileRouteAudience(
   options: RouteAudienceOptions,
 ): ((req: Request) => RouteContext) | undefined {
   const { audience, resourcePath, origins } = options;
+  const routes = routesOf(verifier);
   if (audience !== 'request-url') {
     if (resourcePath !== undefined || origins !== undefined) {
       throw new TypeError('authenticate(): "resourcePath" and "origins" go with audience: \'request-url\'');
@@ -60,7 +65,7 @@ export function compileRouteAudience(
     if (audience === undefined) return undefined;
     const route = fixedRoute(verifier, registry, audienceList(audience));
     return (req) => {
-      setRoute(req, route);
+      routes.set(req, route);
       return route;
     };
   }
@@ -80,7 +85,7 @@ export function compileRouteAudience(
         challenge: { realm: verifier.challenge.realm, resourceMetadata: metadataUrlOf(resource)?.href, describe: verifier.challenge.describe },
       };
     }
-    setRoute(req, route);
+    routes.set(req, route);
     return route;
   };
 }

@@ -9,11 +9,16 @@ import type { IntrospectionConfig } from '../options/introspection.js';
 import type { GuardConfig } from '../options/normalize.js';
 import type { IntrospectionResponse } from './request.js';
 
-/** Refuses `response` unless it is active and fits this API: time, issuer, audience, token type. */
+/**
+ * Refuses `response` unless it is active and fits this API: time, issuer, audience, token
+ * type. `issuer` is the one whose endpoint answered: an answer naming another issuer (even a
+ * trusted one) is refused, since a server speaks only for its own tokens.
+ */
 export function checkAnswer(
   response: IntrospectionResponse,
-  config: Pick<GuardConfig, 'clockTolerance' | 'issuers'>,
+  config: Pick<GuardConfig, 'clockTolerance' | 'issuers' | 'maxTokenAge'>,
   options: Pick<IntrospectionConfig, 'requireAudience'>,
+  issuer: string,
 ): void {
   if (!response.active) throw invalidToken('token is not active');
   const now = Date.now() / 1000;
@@ -25,8 +30,13 @@ export function checkAnswer(
   if (typeof response.nbf === 'number' && response.nbf > now + tolerance) {
     throw invalidToken('token not valid yet');
   }
-  if (response.iss !== undefined && !config.issuers.includes(response.iss)) {
-    throw invalidToken('issuer not trusted');
+  // Checked on every use, cache hits included: a cached answer never outlives the age.
+  if (config.maxTokenAge !== undefined) {
+    if (typeof response.iat !== 'number') throw invalidToken("token has no 'iat' and a maximum age is required");
+    if (now - response.iat - tolerance > config.maxTokenAge) throw invalidToken(`token older than ${config.maxTokenAge} s`);
+  }
+  if (response.iss !== undefined && response.iss !== issuer) {
+    throw invalidToken(config.issuers.includes(response.iss) ? 'introspection answer names another issuer' : 'issuer not trusted');
   }
   // Whether `aud` names this resource is checked per call (auth/audience.ts): routes may differ.
   if (response.aud !== undefined) {
@@ -40,10 +50,21 @@ export function checkAnswer(
   }
 }
 
-/** Milliseconds `response` may be cached: `negativeMaxAge` when inactive, else until `min(exp, maxAge)`. */
-export function answerTtl(response: IntrospectionResponse, options: Pick<IntrospectionConfig, 'maxAge' | 'negativeMaxAge'>): number {
+/**
+ * Milliseconds `response` may be cached: `negativeMaxAge` when inactive, else `maxAge`, never
+ * past `exp`, nor past `iat + maxTokenAge + clockTolerance` with a `maxTokenAge`.
+ */
+export function answerTtl(
+  response: IntrospectionResponse,
+  options: Pick<IntrospectionConfig, 'maxAge' | 'negativeMaxAge'>,
+  config: Pick<GuardConfig, 'clockTolerance' | 'maxTokenAge'>,
+): number {
   if (!response.active) return options.negativeMaxAge * 1000;
-  const max = options.maxAge * 1000;
-  if (typeof response.exp !== 'number') return max;
-  return Math.max(1, Math.min(max, response.exp * 1000 - Date.now()));
+  let ttl = options.maxAge * 1000;
+  const now = Date.now();
+  if (typeof response.exp === 'number') ttl = Math.min(ttl, response.exp * 1000 - now);
+  if (config.maxTokenAge !== undefined && typeof response.iat === 'number') {
+    ttl = Math.min(ttl, (response.iat + config.maxTokenAge + config.clockTolerance) * 1000 - now);
+  }
+  return Math.max(1, ttl);
 }

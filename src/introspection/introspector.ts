@@ -4,11 +4,13 @@
  * received and checked again on use; a failed call is a 503, never cached.
  *
  * RFC 7662 token introspection: the path for opaque tokens (and for JWTs local checks
- * cannot decide).
+ * cannot decide). A JWT goes only to its own issuer's endpoint, opaque tokens to the first
+ * issuer's; each endpoint has its own back-off, so one failing server holds back no other.
  *
  * Bounds of the result cache: `cacheMaxEntries` entries and `cacheMaxBytes` bytes (the
  * response JSON, key and token lengths × 2, plus {@link ANSWER_OVERHEAD}), keyed by the
- * token's SHA-256. An active result lives until `min(exp, now + maxAge)`; an inactive one
+ * token's SHA-256 (of its canonical spelling). An active result lives until
+ * `min(exp, now + maxAge, iat + maxTokenAge + clockTolerance)`; an inactive one
  * `negativeMaxAge`; a hit is decided without a promise, and every hit on one answer shares
  * one frozen `AuthInfo`. Calls
  * for the same token share one request (`#inFlight`); at most `maxConcurrency` distinct
@@ -26,6 +28,7 @@ import { OAuthError } from '../errors/oauth-error.js';
 import { temporarilyUnavailable } from '../errors/factories.js';
 import { CHANNELS, publish, redact, secondsSince, type IntrospectionEvent } from '../events/channels.js';
 import { answerTtl, checkAnswer } from './decision.js';
+import { claimsOfIntrospectedJwt, type IntrospectedJwt } from './jwt-answer.js';
 import { callIntrospection, type IntrospectionResponse } from './request.js';
 import { SharedAnswers } from './shared-answers.js';
 import type { IntrospectionConfig } from '../options/introspection.js';
@@ -36,8 +39,31 @@ interface CachedAnswer {
   response: IntrospectionResponse;
   /** Characters of the token, which the AuthInfo keeps. */
   tokenLength: number;
+  /** The JWT the answer is about, whose bound claims stay in force (jwt-answer.ts). */
+  jwt: IntrospectedJwt | undefined;
+  /** The issuer whose endpoint answered: the answer speaks for it alone. */
+  issuer: string;
   auth?: AuthInfo;
 }
+
+/** One introspection endpoint's circuit breaker and last failure. */
+interface Upstream {
+  readonly backoff: Backoff;
+  /** For operators (health): the URL included. */
+  lastError: string | undefined;
+  /** For clients, the 503s of the open circuit: no URL. */
+  lastPhrase: string | undefined;
+  /** Calls to this endpoint in flight (store look-ups not counted). */
+  serverCalls: number;
+}
+
+/** The state to report of several circuits: the worst. */
+function worstCircuit(states: CircuitState[]): CircuitState {
+  return states.includes('open') ? 'open' : states.includes('half-open') ? 'half-open' : 'closed';
+}
+
+/** Whom an answer is about and who gave it. */
+type AnswerSource = Pick<CachedAnswer, 'issuer' | 'jwt'>;
 
 /** Bytes counted for a cached answer beyond its JSON and key: the objects around them. */
 const ANSWER_OVERHEAD = 512;
@@ -53,18 +79,17 @@ export interface IntrospectionState {
 export class Introspector {
   readonly #cache: LRUCache<string, CachedAnswer>;
   readonly #inFlight = new Map<string, Promise<IntrospectionResponse>>();
-  readonly #backoff: Backoff;
+  /** Per endpoint (one per issuer at most): a failing server never holds back another's calls. */
+  readonly #upstreams = new Map<string, Upstream>();
   readonly #shared: SharedAnswers;
   #calls = 0;
-  #lastError: string | undefined;
   #warnedCredentials = false;
-  /** Calls to the authorization server in flight (store look-ups not counted). */
-  #serverCalls = 0;
 
   constructor(
     private readonly config: GuardConfig,
     private readonly options: IntrospectionConfig,
-    private readonly resolveEndpoint: () => Promise<string | undefined>,
+    /** The introspection endpoint of `issuer`, if it has one: never another issuer's. */
+    private readonly resolveEndpoint: (issuer: string) => Promise<string | undefined>,
   ) {
     this.#cache = new LRUCache<string, CachedAnswer>({
       max: options.cacheMaxEntries,
@@ -72,8 +97,7 @@ export class Introspector {
       // The answer's JSON, the key and the token its AuthInfo keeps, at two bytes a character at most.
       sizeCalculation: (answer, key) => (JSON.stringify(answer.response).length + key.length + answer.tokenLength) * 2 + ANSWER_OVERHEAD,
     });
-    this.#backoff = new Backoff(config.cooldown);
-    this.#shared = new SharedAnswers(options.store, config.timeout);
+    this.#shared = new SharedAnswers(options.store, config.timeout, options);
   }
 
   get state(): IntrospectionState {
@@ -81,29 +105,31 @@ export class Introspector {
       cacheSize: this.#cache.size,
       inFlight: this.#inFlight.size,
       calls: this.#calls,
-      circuit: this.#backoff.state,
-      lastError: this.#lastError,
+      circuit: worstCircuit([...this.#upstreams.values()].map((u) => u.backoff.state)),
+      lastError: [...this.#upstreams.values()].find((u) => u.lastError !== undefined)?.lastError,
     };
   }
 
   /**
-   * Decides `token` by introspection, from the cache when possible. Resolves with
-   * `undefined` when no introspection endpoint is known (introspection is off).
+   * Decides `token` by introspection, from the cache when possible. A JWT (`jwt`) goes to its
+   * own issuer's endpoint, and its bound claims stay in force; anything else to the first
+   * issuer's. Resolves with `undefined` when that issuer has no introspection endpoint.
    */
-  async introspect(token: string, hash: string): Promise<AuthInfo | undefined> {
+  async introspect(token: string, hash: string, jwt?: IntrospectedJwt): Promise<AuthInfo | undefined> {
     const cached = this.cached(token, hash);
     if (cached !== undefined) return cached;
+    const issuer = jwt?.issuer ?? this.config.issuers[0]!;
     let pending = this.#inFlight.get(hash);
     if (pending === undefined) {
-      const endpoint = await this.resolveEndpoint();
+      const endpoint = await this.resolveEndpoint(issuer);
       if (endpoint === undefined) return undefined;
       pending = this.#inFlight.get(hash);
       if (pending !== undefined) publishIntrospection('joined', undefined, undefined);
-      pending ??= this.#start(token, hash, endpoint);
+      pending ??= this.#start(token, hash, { endpoint, issuer, jwt });
     } else {
       publishIntrospection('joined', undefined, undefined);
     }
-    return this.#decide(token, hash, await pending);
+    return this.#decide(token, hash, await pending, { issuer, jwt });
   }
 
   /**
@@ -117,16 +143,17 @@ export class Introspector {
     return this.#decideAnswer(token, answer);
   }
 
-  #start(token: string, hash: string, endpoint: string): Promise<IntrospectionResponse> {
+  #start(token: string, hash: string, call: AnswerSource & { endpoint: string }): Promise<IntrospectionResponse> {
+    const { endpoint, issuer, jwt } = call;
     // Every distinct token being decided counts, shared-store look-ups included: a slow store
     // must not let waiting requests pile up beyond the same bound.
     if (this.#inFlight.size >= this.options.maxConcurrency) {
       return Promise.reject(temporarilyUnavailable('too many introspection calls in flight', 1));
     }
-    const pending = this.#shared.get(hash).then((shared) => {
-      if (shared === undefined) return observeCall(endpoint, () => this.#callServer(token, hash, endpoint));
+    const pending = this.#shared.get(hash, call).then((shared) => {
+      if (shared === undefined) return observeCall(endpoint, () => this.#callServer(token, hash, call));
       publishIntrospection('cache-hit', undefined, shared.active);
-      this.#cache.set(hash, { response: shared, tokenLength: token.length }, { ttl: answerTtl(shared, this.options) });
+      this.#cache.set(hash, { response: shared, tokenLength: token.length, jwt, issuer }, { ttl: answerTtl(shared, this.options, this.config) });
       return shared;
     });
     const shared = pending.finally(() => this.#inFlight.delete(hash));
@@ -134,50 +161,71 @@ export class Introspector {
     return shared;
   }
 
-  #callServer(token: string, hash: string, endpoint: string): Promise<IntrospectionResponse> {
-    const wait = this.#backoff.wait();
+  #callServer(token: string, hash: string, { endpoint, issuer, jwt }: AnswerSource & { endpoint: string }): Promise<IntrospectionResponse> {
+    const upstream = this.#upstream(endpoint);
+    const wait = upstream.backoff.wait();
     if (wait > 0) {
       return Promise.reject(
-        temporarilyUnavailable(`introspection unavailable: ${this.#lastError ?? 'backing off'}`, Math.ceil(wait)),
+        temporarilyUnavailable(upstream.lastPhrase ?? 'introspection unavailable: backing off', Math.ceil(wait)),
       );
     }
     // Half-open: one probe at a time until a call succeeds and closes the circuit.
-    if (this.#backoff.state === 'half-open' && this.#serverCalls > 0) {
+    if (upstream.backoff.state === 'half-open' && upstream.serverCalls > 0) {
       return Promise.reject(temporarilyUnavailable('introspection recovering: one call at a time', 1));
     }
     this.#calls++;
-    this.#serverCalls++;
+    upstream.serverCalls++;
     return callIntrospection(endpoint, token, this.options, this.config, (status) => this.#warnCredentials(status)).then(
       (response) => {
-        this.#serverCalls--;
-        this.#backoff.success();
-        this.#lastError = undefined;
-        const ttl = answerTtl(response, this.options);
-        this.#cache.set(hash, { response, tokenLength: token.length }, { ttl });
-        this.#shared.set(hash, response, ttl);
+        upstream.serverCalls--;
+        upstream.backoff.success();
+        upstream.lastError = undefined;
+        upstream.lastPhrase = undefined;
+        const ttl = answerTtl(response, this.options, this.config);
+        this.#cache.set(hash, { response, tokenLength: token.length, jwt, issuer }, { ttl });
+        this.#shared.set(hash, { issuer, endpoint }, response, ttl);
         return response;
       },
       (err: unknown) => {
-        this.#serverCalls--;
+        upstream.serverCalls--;
         const failure = err instanceof OAuthError ? err : temporarilyUnavailable('introspection failed', 1, err);
-        this.#lastError = (failure.cause as Error | undefined)?.message ?? failure.description;
-        this.#backoff.failure(failure.retryAfter !== undefined && failure.retryAfter > 1 ? failure.retryAfter : undefined);
+        upstream.lastError = (failure.cause as Error | undefined)?.message ?? failure.description;
+        upstream.lastPhrase = failure.description;
+        upstream.backoff.failure(failure.retryAfter !== undefined && failure.retryAfter > 1 ? failure.retryAfter : undefined);
         throw failure;
       },
     );
   }
 
-  /** `response` for `token`, through the cached answer when there is one, so hits share its AuthInfo. */
-  #decide(token: string, hash: string, response: IntrospectionResponse): AuthInfo {
-    const answer = this.#cache.peek(hash);
-    return this.#decideAnswer(token, answer?.response === response ? answer : { response, tokenLength: token.length });
+  #upstream(endpoint: string): Upstream {
+    let upstream = this.#upstreams.get(endpoint);
+    if (upstream === undefined) {
+      upstream = { backoff: new Backoff(this.config.cooldown), lastError: undefined, lastPhrase: undefined, serverCalls: 0 };
+      this.#upstreams.set(endpoint, upstream);
+    }
+    return upstream;
   }
 
-  /** RFC 7662 §4 (decision.ts), then the AuthInfo made once per cached answer. */
+  /** `response` for `token`, through the cached answer when there is one, so hits share its AuthInfo. */
+  #decide(token: string, hash: string, response: IntrospectionResponse, source: AnswerSource): AuthInfo {
+    const answer = this.#cache.peek(hash);
+    return this.#decideAnswer(token, answer?.response === response ? answer : { response, tokenLength: token.length, ...source });
+  }
+
+  /**
+   * RFC 7662 §4 (decision.ts), then the AuthInfo made once per cached answer: for a JWT, the
+   * answer over the JWT's own claims, whose bound members it must not contradict.
+   */
   #decideAnswer(token: string, answer: CachedAnswer): AuthInfo {
-    const { response } = answer;
-    checkAnswer(response, this.config, this.options);
-    return (answer.auth ??= toAuthInfo(token, 'opaque', response.iss ?? this.config.issuers[0]!, response, this.config.scopeClaims));
+    const { response, jwt, issuer } = answer;
+    checkAnswer(response, this.config, this.options, issuer);
+    if (answer.auth !== undefined) {
+      // The other spelling of an ECDSA-signed token (same cache key): the token as presented.
+      if (answer.auth.token === token) return answer.auth;
+      return toAuthInfo(token, 'opaque', issuer, answer.auth.claims, this.config.scopeClaims);
+    }
+    const claims = jwt === undefined ? response : claimsOfIntrospectedJwt(jwt, response);
+    return (answer.auth = toAuthInfo(token, 'opaque', issuer, claims, this.config.scopeClaims));
   }
 
   #warnCredentials(status: number): void {

@@ -7,7 +7,8 @@
  * @see [RFC 7662 §2 - Introspection Endpoint](https://www.rfc-editor.org/rfc/rfc7662#section-2)
  */
 import { temporarilyUnavailable } from '../errors/factories.js';
-import { HttpFailure, parseJsonObject, parseRetryAfter, request } from '../remote/http.js';
+import { failurePhrase } from '../remote/failure.js';
+import { parseJsonObject, parseRetryAfter, request } from '../remote/http.js';
 import type { IntrospectionConfig } from '../options/introspection.js';
 import type { GuardConfig } from '../options/normalize.js';
 
@@ -48,8 +49,8 @@ export async function callIntrospection(
       allowInsecureHttp: config.allowInsecureHttp,
     });
   } catch (err) {
-    const reason = err instanceof HttpFailure ? err.message : 'request failed';
-    throw temporarilyUnavailable(`introspection unavailable: ${reason}`, 1, err);
+    // What failed, for the client; the endpoint's URL stays in `cause` (remote/failure.ts).
+    throw temporarilyUnavailable(`introspection unavailable: ${failurePhrase(err)}`, 1, err);
   }
   if (response.status === 401 || response.status === 403) {
     onCredentialsRefused(response.status);

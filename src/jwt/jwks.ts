@@ -10,14 +10,19 @@
  * the keys already cached keep verifying for `maxStale` seconds. A document with garbage,
  * no usable key or over the size cap is refused and the good cached set stays.
  *
+ * Each key carries its RFC 7638 thumbprint: what identifies it across refreshes whatever its
+ * `kid` (absent, or reused for another key). A refresh reports the thumbprints that are gone,
+ * so what those keys verified can be dropped, and whether any key is new.
+ *
  * @see [RFC 7517 §5 - JWK Set Format](https://www.rfc-editor.org/rfc/rfc7517#section-5)
  */
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, hash, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { temporarilyUnavailable } from '../errors/factories.js';
 import { CHANNELS, fetchFailed, fetchSucceeded, publish, redact } from '../events/channels.js';
 import { conditionalHeaders, freshnessOf, parseJsonObject, parseRetryAfter, request, validatorsOf } from '../remote/http.js';
 import type { GuardConfig } from '../options/normalize.js';
 import { Remote } from '../remote/document.js';
+import { failurePhrase } from '../remote/failure.js';
 import { UpstreamFailure, type Loaded, type NotModified, type Validators } from '../remote/loader.js';
 
 /** Most keys imported from one JWKS; the rest are ignored. */
@@ -31,6 +36,8 @@ export interface VerificationKey {
   kty: string;
   crv: string | undefined;
   key: KeyObject;
+  /** RFC 7638 SHA-256 thumbprint, base64url: the key's identity, whatever its `kid`. */
+  thumbprint: string;
 }
 
 export interface KeySet {
@@ -68,14 +75,16 @@ export function selectKeys(set: KeySet, alg: string, kid: string | undefined): V
 export function parseJwks(body: string, url: string): KeySet {
   const document = parseJsonObject(body);
   if (document === undefined || !Array.isArray(document.keys)) {
-    throw new UpstreamFailure(`JWKS at ${url} is not a JSON object with a "keys" array`);
+    throw new UpstreamFailure(`JWKS at ${url} is not a JSON object with a "keys" array`, {
+      phrase: 'the JWKS is not a JSON object with a "keys" array',
+    });
   }
   const keys: VerificationKey[] = [];
   for (const jwk of document.keys.slice(0, MAX_KEYS) as unknown[]) {
     const key = importKey(jwk);
     if (key !== undefined) keys.push(key);
   }
-  if (keys.length === 0) throw new UpstreamFailure(`JWKS at ${url} has no usable signing key`);
+  if (keys.length === 0) throw new UpstreamFailure(`JWKS at ${url} has no usable signing key`, { phrase: 'the JWKS has no usable signing key' });
   return { keys };
 }
 
@@ -91,10 +100,27 @@ function importKey(jwk: unknown): VerificationKey | undefined {
   if (crv !== undefined && typeof crv !== 'string') return undefined;
   try {
     const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
-    return { kid, alg, kty, crv, key };
+    return { kid, alg, kty, crv, key, thumbprint: thumbprintOf(key) };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * RFC 7638 SHA-256 thumbprint of a public key: its required members, in lexicographic order,
+ * as Node exports them (so any spelling of the same key in a JWKS gives the same value).
+ *
+ * @see [RFC 7638 §3 - JWK Thumbprint](https://www.rfc-editor.org/rfc/rfc7638#section-3)
+ */
+export function thumbprintOf(key: KeyObject): string {
+  const jwk = key.export({ format: 'jwk' });
+  const members =
+    jwk.kty === 'RSA'
+      ? { e: jwk.e, kty: jwk.kty, n: jwk.n }
+      : jwk.kty === 'EC'
+        ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
+        : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
+  return hash('sha256', JSON.stringify(members), 'base64url');
 }
 
 /**
@@ -122,7 +148,7 @@ export async function fetchJwks(
     const retryAfter = response.status === 429 || response.status === 503
       ? parseRetryAfter(response.headers.get('retry-after'))
       : undefined;
-    throw new UpstreamFailure(`JWKS at ${url} answered ${response.status}`, retryAfter);
+    throw new UpstreamFailure(`JWKS at ${url} answered ${response.status}`, { phrase: `the JWKS endpoint answered ${response.status}`, retryAfter });
   }
   const value = parseJwks(response.body, url);
   return { value, maxAge, validators: validatorsOf(response.headers, url) };
@@ -133,21 +159,30 @@ export type KeyLookup =
   | { found: true; keys: VerificationKey[] }
   | { found: false; reason: string };
 
+/** What a refresh changed in a key set, by key identity (thumbprint). */
+export interface KeyChange {
+  /** Thumbprints of the keys the new set no longer holds. */
+  removed: string[];
+  /** Whether the new set holds a key the old one did not. */
+  added: boolean;
+}
+
 /** The keys of one issuer, with kid-miss refetch under a cooldown. */
 export class Jwks {
   readonly remote: Remote<KeySet>;
   #kids = new Set<string>();
+  #thumbprints = new Set<string>();
   #url: string | undefined;
 
   /**
    * @param resolveUri where the JWKS lives (the `jwksUri` option or the metadata's `jwks_uri`)
-   * @param onKeysRemoved called with the kids that disappeared in a refresh
+   * @param onKeysChanged called when a refresh removed or added keys (not on the first fetch)
    * @param issuer whose keys these are, for events; `undefined` for a set several issuers share
    */
   constructor(
     resolveUri: () => Promise<string>,
     private readonly config: GuardConfig,
-    onKeysRemoved: (kids: string[]) => void = () => undefined,
+    onKeysChanged: (change: KeyChange, from: Jwks) => void = () => undefined,
     issuer?: string,
   ) {
     this.remote = new Remote(
@@ -159,10 +194,13 @@ export class Jwks {
           this.#url = url;
           const loaded = await fetchJwks(url, config, validators);
           if (!('notModified' in loaded)) {
-            const kids = new Set(loaded.value.keys.flatMap((k) => (k.kid === undefined ? [] : [k.kid])));
-            const removed = [...this.#kids].filter((kid) => !kids.has(kid));
-            this.#kids = kids;
-            if (removed.length > 0) onKeysRemoved(removed);
+            const thumbprints = new Set(loaded.value.keys.map((k) => k.thumbprint));
+            const first = this.remote.current === undefined;
+            const removed = [...this.#thumbprints].filter((t) => !thumbprints.has(t));
+            const added = [...thumbprints].some((t) => !this.#thumbprints.has(t));
+            this.#thumbprints = thumbprints;
+            this.#kids = new Set(loaded.value.keys.flatMap((k) => (k.kid === undefined ? [] : [k.kid])));
+            if (!first && (removed.length > 0 || added)) onKeysChanged({ removed, added }, this);
           }
           publish(CHANNELS.jwksFetch, () => ({ issuer, url, kids: [...this.#kids], ...fetchSucceeded(loaded, start, background) }));
           return loaded;
@@ -204,9 +242,12 @@ export class Jwks {
     if (keys.length > 0) return { found: true, keys };
     const outcome = await this.remote.refetch(this.config.cooldown);
     if (outcome === 'failed') {
+      const failure = this.remote.lastFailure;
+      // What failed, for the client; where (the JWKS URL), in `cause` only.
       throw temporarilyUnavailable(
-        `no cached key for this token and the JWKS could not be fetched: ${this.remote.state.lastError ?? 'unreachable'}`,
+        `no cached key for this token and the JWKS could not be fetched: ${failurePhrase(failure)}`,
         this.remote.retryAfter(),
+        failure,
       );
     }
     const again = outcome === 'fetched' ? selectKeys(await this.remote.get(), alg, kid) : [];

@@ -5,12 +5,14 @@
  *
  * Local verification of JWT access tokens: the RFC 7515 signature check (`signature.ts`,
  * node:crypto) plus the RFC 9068 and RFC 8725 rules, checked in this order:
- * 1. `alg`: never `none`; HMAC only with a configured secret (else: introspection decides);
- *    asymmetric only from the allow-list;
+ * 1. `alg`: never `none`; HMAC only with a configured secret (else: introspection decides,
+ *    once the checks up to 3 passed); asymmetric only from the allow-list;
  * 2. `typ`: `at+jwt`, `application/at+jwt`, `JWT` or absent (only `at+jwt` with `strictTyp`);
- * 3. `iss`: one of the configured issuers, which picks the key set;
- * 4. key by `kid` (one refetch for an unknown kid), then the signature; `crit` is refused
- *    unless understood (none is), and `jku`, `x5u`, `jwk` headers are never used;
+ *    `crit` is refused unless understood (none is);
+ * 3. `iss`: one of the configured issuers, which picks the key set (and, for a token local
+ *    checks cannot decide, the one introspection endpoint that may);
+ * 4. key by `kid` (one refetch for an unknown kid), then the signature; `jku`, `x5u`, `jwk`
+ *    headers are never used;
  * 5. claims: `aud` (required), `exp` (required), `nbf`, `iat`, `maxTokenAge`.
  *
  * Whether `aud` names *this* API is checked per call (`auth/audience.ts`), not here: a route may
@@ -25,7 +27,7 @@
 import type { KeyObject } from 'node:crypto';
 import { OAuthError } from '../errors/oauth-error.js';
 import { invalidToken } from '../errors/factories.js';
-import type { KeyLookup } from './jwks.js';
+import type { KeyLookup, VerificationKey } from './jwks.js';
 import type { GuardConfig } from '../options/normalize.js';
 import { UnusableKeyError, verifySignature } from './signature.js';
 
@@ -43,6 +45,8 @@ export interface DecodedJws {
 export interface Undecided {
   undecided: true;
   reason: string;
+  /** The token's `iss`, one of the configured issuers: only its own server may decide it. */
+  issuer: string;
 }
 
 export interface Verified {
@@ -50,6 +54,8 @@ export interface Verified {
   payload: Record<string, unknown>;
   issuer: string;
   kid: string | undefined;
+  /** RFC 7638 thumbprint of the JWKS key that verified the signature; `undefined` for HMAC. */
+  thumbprint: string | undefined;
   /** Verified with the configured HMAC secret rather than a JWKS key. */
   hmac: boolean;
 }
@@ -114,26 +120,26 @@ export async function verifyJwt(
   const { header, payload } = decoded;
   const alg = header.alg as string;
   const hmac = checkAlgorithm(alg, config);
-  if (hmac === 'undecided') {
-    return { undecided: true, reason: `${alg} tokens cannot be verified locally without a shared secret` };
-  }
   checkType(header.typ, config.strictTyp);
   // No extension is understood, so any `crit` makes the token unverifiable (RFC 7515 §4.1.11).
   if (header.crit !== undefined) throw refuse('token uses an unsupported or critical header');
   const issuer = checkIssuer(payload.iss, config.issuers);
+  if (hmac === 'undecided') {
+    return { undecided: true, reason: `${alg} tokens cannot be verified locally without a shared secret`, issuer };
+  }
   const kid = typeof header.kid === 'string' ? header.kid : undefined;
 
-  let keys: KeyObject[];
+  let keys: ReadonlyArray<{ key: KeyObject; thumbprint?: VerificationKey['thumbprint'] }>;
   if (hmac) {
-    keys = [config.hmacKey!];
+    keys = [{ key: config.hmacKey! }];
   } else {
     const lookup = await resolveKeys(issuer, alg, kid);
-    if (!lookup.found) return { undecided: true, reason: lookup.reason };
-    keys = lookup.keys.map((k) => k.key);
+    if (!lookup.found) return { undecided: true, reason: lookup.reason, issuer };
+    keys = lookup.keys;
   }
-  await checkSignature(decoded, alg, keys);
+  const { thumbprint } = await checkSignature(decoded, alg, keys);
   checkClaims(payload, config);
-  return { undecided: false, payload, issuer, kid, hmac };
+  return { undecided: false, payload, issuer, kid, thumbprint, hmac };
 }
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -192,19 +198,22 @@ function checkIssuer(iss: unknown, issuers: readonly string[]): string {
   return iss;
 }
 
-/** Tries each candidate key (several can share a kid, or none is named); one must verify. */
-async function checkSignature(decoded: DecodedJws, alg: string, keys: KeyObject[]): Promise<void> {
+/**
+ * Tries each candidate key (several can share a kid, or none is named); one must verify, and
+ * it is returned, so what it verified can be dropped when it leaves the key set.
+ */
+async function checkSignature<K extends { key: KeyObject }>(decoded: DecodedJws, alg: string, keys: readonly K[]): Promise<K> {
   const signingInput = Buffer.from(decoded.signingInput, 'latin1');
   const signature = Buffer.from(decoded.signature, 'base64url');
-  for (const key of keys) {
+  for (const candidate of keys) {
     let valid: boolean;
     try {
-      valid = await verifySignature(alg, key, signingInput, signature);
+      valid = await verifySignature(alg, candidate.key, signingInput, signature);
     } catch (err) {
       if (err instanceof UnusableKeyError) throw refuse("token cannot be verified with the issuer's key", err);
       throw err;
     }
-    if (valid) return;
+    if (valid) return candidate;
   }
   throw refuse('invalid signature');
 }

@@ -54,8 +54,8 @@ export class GuardNotReadyError extends Error {
 }
 
 function reasonOf(err: unknown): string {
-  // Operators get the full cause (URLs included); a 503's own description is the short client phrase.
-  const cause = err instanceof OAuthError && err.status === 503 && err.cause instanceof Error ? err.cause : err;
+  // Operators get the full cause (URLs included); a 5xx's own description is the short client phrase.
+  const cause = err instanceof OAuthError && err.status >= 500 && err.cause instanceof Error ? err.cause : err;
   const text = cause instanceof OAuthError ? cause.description : cause instanceof Error ? cause.message : String(cause);
   return redact(text) ?? 'unknown error';
 }

@@ -35,7 +35,11 @@ export interface GuardOptions extends SenderConstraintOptions {
   hmacSecret?: string | Uint8Array | KeyObject;
   /** Seconds of leeway on `exp`, `nbf` and `iat`. Default: 5. */
   clockTolerance?: number;
-  /** Refuse tokens whose `iat` is older than this many seconds. Default: no limit. */
+  /**
+   * Refuse tokens whose `iat` is older than this many seconds (plus `clockTolerance`): JWTs and
+   * introspected tokens alike, and a token without `iat` is refused. A cached decision ends
+   * when the token reaches that age, never later. Default: no limit.
+   */
   maxTokenAge?: number;
   /** Accept only `typ: at+jwt` (RFC 9068 §2.1). Default: false (`JWT` and no `typ` pass too). */
   strictTyp?: boolean;

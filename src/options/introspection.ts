@@ -11,7 +11,12 @@ export type IntrospectionAuth = 'client_secret_basic' | 'client_secret_post' | '
 
 /** Options of RFC 7662 token introspection, the path for opaque tokens. */
 export interface IntrospectionOptions {
-  /** Introspection endpoint. Default: the metadata's `introspection_endpoint`. */
+  /**
+   * Introspection endpoint of the (first) issuer. Default: its metadata's
+   * `introspection_endpoint`. With several issuers, a JWT goes to introspection only at its
+   * own issuer's endpoint (this one for the first issuer, the metadata's for the others), and
+   * opaque tokens to the first issuer's.
+   */
   endpoint?: string;
   /** Client id for `client_secret_basic` / `client_secret_post`. */
   clientId?: string;
@@ -34,7 +39,12 @@ export interface IntrospectionOptions {
   maxConcurrency?: number;
   /** Refuse active tokens whose introspection response has no `aud`. Default: false. */
   requireAudience?: boolean;
-  /** Also introspect JWTs that verified locally (servers that revoke JWTs). Default: false. */
+  /**
+   * Also introspect JWTs that verified locally (servers that revoke JWTs). The answer decides
+   * whether the token is active; what the signed JWT says of its issuer, audience, subject,
+   * client and sender constraint (`cnf`) stays in force, and an answer that contradicts one of
+   * them is refused (401 `invalid_token`). Default: false.
+   */
   introspectJwt?: boolean;
   /** Most cached results. Default: 10,000. */
   cacheMaxEntries?: number;

@@ -14,6 +14,7 @@ import { serverError } from '../errors/factories.js';
 import { CHANNELS, fetchFailed, fetchSucceeded, publish, redact } from '../events/channels.js';
 import { conditionalHeaders, freshnessOf, parseJsonObject, parseRetryAfter, request, validatorsOf } from './http.js';
 import { Remote } from './document.js';
+import { failurePhrase } from './failure.js';
 import { UpstreamFailure, type Loaded, type NotModified, type Validators } from './loader.js';
 
 /** The RFC 8414 fields the guard reads; everything else is kept as received. */
@@ -49,7 +50,16 @@ export type Attempt =
   | { url: string; outcome: 'not-modified'; maxAge: number; validators: Validators }
   | { url: string; outcome: 'missing'; status: number }
   | { url: string; outcome: 'mismatch'; issuer: string }
-  | { url: string; outcome: 'failed'; reason: string; retryAfter: number | undefined; unreachable?: boolean };
+  | {
+      url: string;
+      outcome: 'failed';
+      /** For operators: what this URL did, the URL included. */
+      reason: string;
+      /** For clients: what went wrong, without the URL (remote/failure.ts). */
+      phrase: string;
+      retryAfter: number | undefined;
+      unreachable?: boolean;
+    };
 
 /** What discovery reads of the guard's configuration (a `GuardConfig` is one). */
 export interface DiscoveryConfig {
@@ -113,7 +123,7 @@ export async function tryCandidate(
       allowInsecureHttp: config.allowInsecureHttp,
     });
   } catch (err) {
-    return { url, outcome: 'failed', reason: (err as Error).message, retryAfter: undefined, unreachable: true };
+    return { url, outcome: 'failed', reason: (err as Error).message, phrase: failurePhrase(err), retryAfter: undefined, unreachable: true };
   }
   if (response.status === 304 && Object.keys(conditional).length > 0) {
     const maxAge = freshnessOf(response.headers, config.cooldown, config.jwksMaxAge);
@@ -124,38 +134,44 @@ export async function tryCandidate(
   }
   if (response.status !== 200) {
     const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
-    return { url, outcome: 'failed', reason: `${url} answered ${response.status}`, retryAfter };
+    return { url, outcome: 'failed', reason: `${url} answered ${response.status}`, phrase: `answered ${response.status}`, retryAfter };
   }
   const document = parseJsonObject(response.body);
   if (document === undefined || typeof document.issuer !== 'string') {
-    return { url, outcome: 'failed', reason: `${url} did not answer with a metadata document`, retryAfter: undefined };
+    const phrase = 'did not answer with a metadata document';
+    return { url, outcome: 'failed', reason: `${url} ${phrase}`, phrase, retryAfter: undefined };
   }
   if (document.issuer !== issuer) return { url, outcome: 'mismatch', issuer: document.issuer };
   const metadata = document as AuthorizationServerMetadata;
   for (const field of ['jwks_uri', 'introspection_endpoint'] as const) {
     if (metadata[field] !== undefined && !isUrl(metadata[field])) {
-      return { url, outcome: 'failed', reason: `${url} has an invalid ${field}`, retryAfter: undefined };
+      const phrase = `has an invalid ${field}`;
+      return { url, outcome: 'failed', reason: `${url} ${phrase}`, phrase, retryAfter: undefined };
     }
   }
   const maxAge = freshnessOf(response.headers, config.cooldown, config.jwksMaxAge);
   return { url, outcome: 'found', metadata, maxAge, validators: validatorsOf(response.headers, url) ?? { url } };
 }
 
+/**
+ * The error for a search that found nothing. The metadata URLs go into messages for operators
+ * (the `cause` of a 500, an `UpstreamFailure`'s message), never into what a client reads: a
+ * 500 names the configured issuer and what the metadata said, nothing more.
+ */
 function explainFailure(issuer: string, attempts: Attempt[]): Error {
   const mismatch = attempts.find((a) => a.outcome === 'mismatch');
   if (mismatch?.outcome === 'mismatch') {
-    return serverError(
-      `issuer mismatch: metadata at ${mismatch.url} says "${mismatch.issuer}", configured issuer is "${issuer}"`,
-    );
+    const said = `says '${mismatch.issuer}', configured issuer is '${issuer}'`;
+    return serverError(`issuer mismatch: the metadata ${said}`, new Error(`issuer mismatch: metadata at ${mismatch.url} ${said}`));
   }
-  const failed = attempts.filter((a) => a.outcome === 'failed');
+  const failed = attempts.flatMap((a) => (a.outcome === 'failed' ? [a] : []));
   if (failed.length > 0) {
     const retryAfter = Math.max(0, ...failed.map((a) => a.retryAfter ?? 0)) || undefined;
-    return new UpstreamFailure(failed.map((a) => a.reason).join('; '), retryAfter);
+    const phrase = [...new Set(failed.map((a) => a.phrase))].join('; ');
+    return new UpstreamFailure(failed.map((a) => a.reason).join('; '), { phrase, retryAfter });
   }
-  return serverError(
-    `no authorization server metadata for "${issuer}" at ${attempts.map((a) => a.url).join(', ')}`,
-  );
+  const missing = `no authorization server metadata for '${issuer}'`;
+  return serverError(missing, new Error(`${missing} at ${attempts.map((a) => a.url).join(', ')}`));
 }
 
 function isUrl(value: unknown): boolean {

@@ -21,7 +21,7 @@
 import { Backoff, type CircuitState } from './backoff.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { temporarilyUnavailable } from '../errors/factories.js';
-import { HttpFailure } from './http.js';
+import { failurePhrase } from './failure.js';
 import { UpstreamFailure, type LoadContext, type Loaded, type NotModified, type Validators } from './loader.js';
 
 export interface RemoteOptions {
@@ -135,6 +135,11 @@ export class Remote<T> {
     return Math.max(1, Math.ceil(this.#backoff.wait()));
   }
 
+  /** The error of the last failed fetch, since the last success; for `cause`s and reports. */
+  get lastFailure(): Error | undefined {
+    return this.#lastError;
+  }
+
   get state(): RemoteState {
     return {
       fetchedAt: this.#value === undefined ? undefined : this.#fetchedAt,
@@ -167,7 +172,8 @@ export class Remote<T> {
         const notModified = 'notModified' in loaded;
         if (notModified) this.#notModified++;
         if (notModified && cached === undefined) {
-          throw new UpstreamFailure(`${this.options.label} answered 304 to an unconditional request`);
+          const message = `${this.options.label} answered 304 to an unconditional request`;
+          throw new UpstreamFailure(message, { phrase: message });
         }
         const value = notModified ? cached! : loaded.value;
         if (sequence === this.#sequence) {
@@ -213,20 +219,11 @@ export class Remote<T> {
   }
 
   #unavailable(cause: Error | undefined): OAuthError {
-    const reason = cause instanceof HttpFailure || cause instanceof UpstreamFailure ? withoutUrls(cause.message) : 'unreachable';
-    // A short phrase for the client; the full message, URLs included, stays in `cause`.
+    // A short phrase for the client (failure.ts: never a URL); the full message stays in `cause`.
     return temporarilyUnavailable(
-      `authorization server unavailable (${this.options.label}): ${reason}`,
+      `authorization server unavailable (${this.options.label}): ${failurePhrase(cause)}`,
       this.retryAfter(),
       cause,
     );
   }
-}
-
-/** Drops URLs from a message so a client-facing description stays a short phrase. */
-function withoutUrls(message: string): string {
-  return message
-    .replace(/\s*\(?(?:at|from|to|for)?\s*https?:\/\/[^\s;,)]+\)?/g, '')
-    .replace(/\s{2,}/g, ' ')
-    .trim();
 }

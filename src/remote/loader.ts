@@ -35,10 +35,18 @@ export interface LoadContext {
   background: boolean;
 }
 
-/** A loader's failure that carries the server's `Retry-After` (seconds). */
+/**
+ * A loader's failure: `message` for operators (URLs included), `phrase` for clients (what
+ * went wrong, no URL), and the server's `Retry-After` (seconds), if it sent one.
+ */
 export class UpstreamFailure extends Error {
   override readonly name = 'UpstreamFailure';
-  constructor(message: string, readonly retryAfter?: number, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
+  readonly retryAfter: number | undefined;
+  readonly phrase: string;
+
+  constructor(message: string, options: { phrase: string; retryAfter?: number | undefined; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.phrase = options.phrase;
+    this.retryAfter = options.retryAfter;
   }
 }

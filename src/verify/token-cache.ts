@@ -2,10 +2,13 @@
  * Verified JWTs, so a token seen again costs a hash and a look-up, not a signature check.
  *
  * Bounds: `maxEntries` entries and `maxBytes` bytes (token plus claims JSON, one byte a
- * character, plus {@link ENTRY_OVERHEAD} for the objects); least recently used first out. An entry lives until the token's `exp` plus
- * the clock tolerance (the instant verification would start refusing it), never longer.
- * Entries of an issuer whose key disappeared from its JWKS are dropped at once; a hit whose
- * key set is due for a refresh is a miss, so the refresh (and that drop) happens first.
+ * character, plus {@link ENTRY_OVERHEAD} for the objects); least recently used first out. An
+ * entry lives until the first instant verification would refuse the token: its `exp` plus the
+ * clock tolerance, or, with `maxTokenAge`, its `iat + maxTokenAge` plus the clock tolerance
+ * when that comes first; never longer.
+ * Entries whose key disappeared from its JWKS are dropped at once, by the key's identity (its
+ * RFC 7638 thumbprint, whatever its `kid`: absent, or reused for a new key); a hit whose key
+ * set is due for a refresh is a miss, so the refresh (and that drop) happens first.
  */
 import { LRUCache } from 'lru-cache';
 import type { AuthInfo } from '../auth/info.js';
@@ -20,18 +23,26 @@ export const ENTRY_OVERHEAD = 512;
 
 interface Entry {
   auth: AuthInfo;
-  issuer: string;
-  kid: string | undefined;
+  /** Seconds since the epoch from which the token is refused: the entry is dead from then on. */
+  until: number;
+  /** Thumbprint of the key that verified the token; `undefined` for the HMAC secret. */
+  key: string | undefined;
+  /** The key set `key` belongs to. */
   keys: KeySource | undefined;
 }
 
 export class TokenCache {
   readonly #cache: LRUCache<string, Entry>;
 
+  /**
+   * @param clockTolerance seconds of leeway on `exp` (and on `iat` with `maxTokenAge`)
+   * @param maxTokenAge the guard's `maxTokenAge`: entries die once the token is that old
+   */
   constructor(
     maxEntries: number,
     maxBytes: number,
     private readonly clockTolerance: number,
+    private readonly maxTokenAge?: number,
   ) {
     this.#cache = new LRUCache<string, Entry>({
       max: maxEntries,
@@ -49,8 +60,8 @@ export class TokenCache {
   get(hash: string): AuthInfo | undefined {
     const entry = this.#cache.get(hash);
     if (entry === undefined) return undefined;
-    // lru-cache's TTL clock is coarse; the token's own exp is the authority.
-    if (entry.auth.expiresAt !== undefined && Date.now() / 1000 - this.clockTolerance >= entry.auth.expiresAt) {
+    // lru-cache's TTL clock is coarse; the token's own exp (and iat, with maxTokenAge) is the authority.
+    if (Date.now() / 1000 >= entry.until) {
       this.#cache.delete(hash);
       return undefined;
     }
@@ -58,17 +69,29 @@ export class TokenCache {
     return entry.auth;
   }
 
-  set(hash: string, auth: AuthInfo, kid: string | undefined, keys: KeySource | undefined): void {
-    if (auth.expiresAt === undefined) return;
-    const ttl = (auth.expiresAt + this.clockTolerance) * 1000 - Date.now();
+  /** Caches `auth`, verified by the key of thumbprint `key` from `keys` (both `undefined` for HMAC). */
+  set(hash: string, auth: AuthInfo, key: string | undefined, keys: KeySource | undefined): void {
+    const until = this.#deadlineOf(auth);
+    if (until === undefined) return;
+    const ttl = until * 1000 - Date.now();
     if (ttl <= 0) return;
-    this.#cache.set(hash, { auth, issuer: auth.issuer, kid, keys }, { ttl });
+    this.#cache.set(hash, { auth, until, key, keys }, { ttl });
   }
 
-  /** Drops every entry of `issuer` signed with one of `kids`. */
-  purge(issuer: string, kids: readonly string[]): void {
+  /** When verification would start refusing `auth`'s token; `undefined` for a token to keep nowhere. */
+  #deadlineOf(auth: AuthInfo): number | undefined {
+    if (auth.expiresAt === undefined) return undefined;
+    const expiry = auth.expiresAt + this.clockTolerance;
+    if (this.maxTokenAge === undefined) return expiry;
+    const iat = (auth.claims as Record<string, unknown>).iat;
+    if (typeof iat !== 'number') return undefined;
+    return Math.min(expiry, iat + this.maxTokenAge + this.clockTolerance);
+  }
+
+  /** Drops every entry verified by a key of `keys` whose thumbprint is one of `removed`. */
+  purge(keys: KeySource, removed: readonly string[]): void {
     for (const [hash, entry] of this.#cache.entries()) {
-      if (entry.issuer === issuer && entry.kid !== undefined && kids.includes(entry.kid)) this.#cache.delete(hash);
+      if (entry.keys === keys && entry.key !== undefined && removed.includes(entry.key)) this.#cache.delete(hash);
     }
   }
 }
@@ -117,5 +140,10 @@ export class RefusalCache {
 
   set(hash: string, description: string): void {
     this.#cache.set(hash, description);
+  }
+
+  /** Forgets every refusal: a new key may verify a token refused before it was published. */
+  clear(): void {
+    this.#cache.clear();
   }
 }

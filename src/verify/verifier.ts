@@ -15,8 +15,10 @@ import { createMetadataCache, type AuthorizationServerMetadata } from '../remote
 import { OAuthError, type ChallengeContext } from '../errors/oauth-error.js';
 import { invalidToken } from '../errors/factories.js';
 import { Introspector } from '../introspection/introspector.js';
+import type { IntrospectedJwt } from '../introspection/jwt-answer.js';
 import { Jwks, type KeyLookup } from '../jwt/jwks.js';
 import { DpopProofs } from '../sender/dpop.js';
+import { canonicalSpelling } from '../jwt/canonical.js';
 import { decodeJws, isPermanentRefusal, verifyJwt } from '../jwt/verify.js';
 import type { GuardConfig } from '../options/normalize.js';
 import type { Remote } from '../remote/document.js';
@@ -62,7 +64,7 @@ export class TokenVerifier {
     this.audience = exactAudience(config.audiences);
     this.tokenCache =
       config.tokenCache && !config.introspection?.introspectJwt
-        ? new TokenCache(config.tokenCache.maxEntries, config.tokenCache.maxBytes, config.clockTolerance)
+        ? new TokenCache(config.tokenCache.maxEntries, config.tokenCache.maxBytes, config.clockTolerance, config.maxTokenAge)
         : undefined;
     this.refusals = config.tokenCache
       ? new RefusalCache(config.tokenCache.maxEntries, Math.ceil(config.tokenCache.maxBytes / 8))
@@ -76,7 +78,12 @@ export class TokenVerifier {
         new Jwks(
           async () => config.jwksUri ?? jwksUriOf(await metadata.get(), issuer),
           config,
-          (kids) => this.tokenCache?.purge(issuer, kids),
+          ({ removed, added }, from) => {
+            // Whatever a removed key verified goes, by key identity (not kid), for every issuer
+            // sharing the set; a new key may verify a token refused before it was published.
+            if (removed.length > 0) this.tokenCache?.purge(from, removed);
+            if (added) this.refusals?.clear();
+          },
           config.jwksUri !== undefined && config.issuers.length > 1 ? undefined : issuer,
         );
       if (config.jwksUri !== undefined) shared = jwks;
@@ -86,16 +93,22 @@ export class TokenVerifier {
     this.introspector =
       introspection === undefined
         ? undefined
-        : new Introspector(config, introspection, async () => {
-            if (introspection.endpoint !== undefined) return introspection.endpoint;
-            const metadata = await this.issuers.get(config.issuers[0]!)!.metadata.get();
+        : new Introspector(config, introspection, async (issuer) => {
+            // The configured endpoint is the first issuer's; every other issuer's is in its own
+            // metadata. A token never goes to another issuer's server (finding 10b, issue 17).
+            if (introspection.endpoint !== undefined && issuer === config.issuers[0]) return introspection.endpoint;
+            const metadata = await this.issuers.get(issuer)!.metadata.get();
             return typeof metadata.introspection_endpoint === 'string' ? metadata.introspection_endpoint : undefined;
           });
   }
 
-  /** SHA-256 of the token, base64url: the only form in which tokens become cache keys. */
+  /**
+   * SHA-256 of the token, base64url: the only form in which tokens become cache keys. Of its
+   * one canonical spelling (low-`s` ECDSA, jwt/canonical.ts): both spellings of an ES256/384/512
+   * token are one token to every cache.
+   */
   hash(token: string): string {
-    return digest('sha256', token, 'base64url');
+    return digest('sha256', canonicalSpelling(token), 'base64url');
   }
 
   /**
@@ -153,26 +166,32 @@ export class TokenVerifier {
   #known(token: string, hash: string): AuthInfo | undefined {
     // A verified token is never refused for good, nor the other way round: the common case first.
     const verified = this.tokenCache?.get(hash);
-    if (verified !== undefined) return verified;
+    if (verified !== undefined) return verified.token === token ? verified : this.#respelled(verified, token);
     const refused = this.refusals?.get(hash);
     if (refused !== undefined) throw invalidToken(refused);
     // With `introspectJwt`, a JWT's signature is checked on every call before its introspection.
     return this.config.introspection?.introspectJwt ? undefined : this.introspector?.cached(token, hash);
   }
 
+  /** The cached decision for the other ECDSA spelling of `token`, with `token` as presented. */
+  #respelled(auth: AuthInfo, token: string): AuthInfo {
+    return toAuthInfo(token, auth.tokenType, auth.issuer, auth.claims, this.config.scopeClaims);
+  }
+
   async #decide(token: string, hash: string, audience: AudienceCheck): Promise<AuthInfo> {
     const decoded = decodeJws(token);
     if (decoded !== undefined) {
       const result = await verifyJwt(decoded, this.config, this.#resolveKeys);
-      if (result.undecided) return this.#introspect(token, hash, result.reason);
+      if (result.undecided) return this.#introspect(token, hash, result.reason, { issuer: result.issuer, payload: decoded.payload });
       const auth = toAuthInfo(token, 'jwt', result.issuer, result.payload, this.config.scopeClaims);
       if (this.config.introspection?.introspectJwt) {
         // A wrong audience is decided locally: no introspection call for it.
         checkAudience(auth, audience);
-        const introspected = await this.#introspect(token, hash, 'introspection is not available');
-        return { ...introspected, tokenType: 'jwt' } as AuthInfo;
+        // The answer says whether it is active; the signed JWT keeps its cnf, iss, aud (jwt-answer.ts).
+        const introspected = await this.#introspect(token, hash, 'introspection is not available', { issuer: result.issuer, payload: result.payload });
+        return toAuthInfo(token, 'jwt', result.issuer, introspected.claims, this.config.scopeClaims);
       }
-      this.tokenCache?.set(hash, auth, result.kid, result.hmac ? undefined : this.issuers.get(result.issuer)!.jwks);
+      this.tokenCache?.set(hash, auth, result.thumbprint, result.hmac ? undefined : this.issuers.get(result.issuer)!.jwks);
       return auth;
     }
     const isJwe = token.split('.').length === 5;
@@ -183,8 +202,8 @@ export class TokenVerifier {
     );
   }
 
-  async #introspect(token: string, hash: string, reasonWithout: string): Promise<AuthInfo> {
-    const auth = await this.introspector?.introspect(token, hash);
+  async #introspect(token: string, hash: string, reasonWithout: string, jwt?: IntrospectedJwt): Promise<AuthInfo> {
+    const auth = await this.introspector?.introspect(token, hash, jwt);
     if (auth === undefined) throw invalidToken(reasonWithout);
     return auth;
   }
