@@ -12,12 +12,12 @@ import type { AuthInfo } from '../auth/info.js';
 import { checkAudience, type AudienceCheck } from '../auth/audience.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { insufficientScope, missingToken } from '../errors/factories.js';
-import { compileRouteAudience, requestOrigin, routeOf, type RouteContext } from './route.js';
+import { compileRouteAudience, routeOf, type RouteContext } from './route.js';
 import type { ResourceRegistry } from './resources.js';
 import { buildMetadata } from './metadata.js';
 import { hasAllScopes, hasAnyScope } from '../auth/scopes.js';
 import { publishAccepted, publishDenied, publishRejected } from '../verify/token-events.js';
-import { senderRequestOf, tokenSourceOf } from './request.js';
+import { requestOrigin, senderRequestOf, tokenSourceOf } from './request.js';
 import { authenticateSender, isPlainBearer, routeSchemeError } from '../verify/sender.js';
 import { withSenderChallenge } from '../sender/challenge.js';
 import { toDpopMode, type DpopMode } from '../options/sender.js';
@@ -208,7 +208,13 @@ export function authenticateMiddleware(
   const dpop = toDpopMode(options.dpop, 'authenticate(): "dpop"', verifier.config.sender.dpop);
   const resolveRoute = resources === undefined ? undefined : compileRouteAudience(verifier, resources, options);
   return function authenticate(req: Request, _res: Response, next: NextFunction) {
-    const route = resolveRoute?.(req);
+    let route: RouteContext | undefined;
+    try {
+      route = resolveRoute?.(req);
+    } catch (err) {
+      publishRejected(err, undefined, verifier.config.issuers, performance.now());
+      return next(err instanceof OAuthError ? err.withContext(withSenderChallenge(verifier.challenge, verifier.config.sender, dpop)) : err);
+    }
     if (req.auth === undefined) return authenticateRequest(verifier, req, optional, next, dpop);
     const refused = routeSchemeError(req.auth, dpop);
     if (refused !== undefined) {

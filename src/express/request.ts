@@ -8,6 +8,8 @@
 import type { TLSSocket } from 'node:tls';
 import type { Request } from 'express';
 import { parseForwardedCertificate } from '../sender/mtls.js';
+import { invalidRequest } from '../errors/factories.js';
+import { originOf, requestUrlOf, type RequestUrl } from '../auth/request-url.js';
 import type { SenderConfig } from '../options/sender.js';
 import type { SenderRequest } from '../verify/sender.js';
 import type { TokenSource } from '../auth/extract.js';
@@ -64,7 +66,7 @@ export function senderRequestOf(req: Request, config: SenderConfig): SenderReque
   return {
     method: req.method,
     get url() {
-      return requestUrl(req, config.publicBaseUrl);
+      return requestUrl(req, config.publicBaseUrl).href;
     },
     get dpop() {
       return headerValues(req, 'dpop');
@@ -75,29 +77,45 @@ export function senderRequestOf(req: Request, config: SenderConfig): SenderReque
   };
 }
 
-/** The absolute URL of `req` (with its query; `htu` comparison drops it). */
-export function requestUrl(req: Request, publicBaseUrl: URL | undefined): string {
-  const target = req.originalUrl ?? req.url;
-  if (publicBaseUrl !== undefined) {
-    const path = target.startsWith('/') ? target : new URL(target, 'http://x').pathname;
-    return `${publicBaseUrl.origin}${publicBaseUrl.pathname.replace(/\/+$/, '')}${path}`;
+/**
+ * The URL `req` addressed (no query): what a DPoP proof's `htu` and an `audience:
+ * 'request-url'` resource are compared with. Built by `auth/request-url.ts` from validated
+ * parts; throws 400 `invalid_request` for a malformed or repeated Host, a scheme that is not
+ * http(s), an absolute-form target naming another origin, or a path that could be read as
+ * another one.
+ */
+export function requestUrl(req: Request, publicBaseUrl: URL | undefined): RequestUrl {
+  if (publicBaseUrl === undefined && countHeader(req, 'host') > 1) throw invalidRequest('more than one Host header');
+  return requestUrlOf({ protocol: req.protocol, host: forwardedHost(req), target: req.originalUrl ?? req.url }, publicBaseUrl);
+}
+
+/** `scheme://host[:port]` as the client addressed it, or `undefined` when the request names none validly. */
+export function requestOrigin(req: Request): string | undefined {
+  try {
+    return originOf(req.protocol, forwardedHost(req));
+  } catch {
+    return undefined;
   }
-  // An absolute-form request target (RFC 9112 §3.2.2) already names the URL.
-  if (!target.startsWith('/')) return target;
-  return `${requestOrigin(req) ?? 'http://invalid'}${target}`;
 }
 
 /**
- * `protocol://host` as the client addressed it: `X-Forwarded-Host` only from a peer that
- * `trust proxy` trusts (Express 5's `req.host` rule, which Express 4 lacks); `req.protocol`
- * already follows `X-Forwarded-Proto` under the same rule.
+ * The authority as the client addressed it: `X-Forwarded-Host` only from a peer that `trust
+ * proxy` trusts (Express 5's `req.host` rule, which Express 4 lacks), else `Host`.
+ * `req.protocol` already follows `X-Forwarded-Proto` under the same rule.
  */
-function requestOrigin(req: Request): string | undefined {
+function forwardedHost(req: Request): string | undefined {
   const trust = req.app?.get('trust proxy fn') as TrustProxy | undefined;
-  let host = req.get('x-forwarded-host');
-  if (!host || trust === undefined || !trust(req.socket?.remoteAddress, 0)) host = req.get('host');
-  else host = host.split(',')[0]!.trim();
-  return host ? `${req.protocol}://${host}` : undefined;
+  const forwarded = req.get('x-forwarded-host');
+  if (!forwarded || trust === undefined || !trust(req.socket?.remoteAddress, 0)) return req.get('host');
+  return forwarded.split(',')[0]!.trim();
+}
+
+/** How many times the client sent header `name` (lower case): Node keeps only the first `Host`. */
+function countHeader(req: Request, name: string): number {
+  const raw = req.rawHeaders ?? [];
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) count++;
+  return count;
 }
 
 function headerValues(req: Request, name: string): readonly string[] {

@@ -16,7 +16,8 @@
  * 6. the signature verifies with that key; unknown `crit` headers are refused;
  * 7. `jti`, `htm`, `htu` and `iat` are present;
  * 8. `htm` is the request method; `htu` the request URL without query and fragment
- *    (RFC 3986 §6 normalisation of scheme, host, default port and percent-encoding);
+ *    (RFC 3986 §6 normalisation of scheme, host, default port and percent-encoding; never
+ *    dot-segment removal: an `htu` or request path with `.`/`..` segments or `\` is refused);
  * 9. `nonce` is a current server nonce, when nonces are on;
  * 10. `iat` is within `dpopProofWindow` of now, either way;
  * 11. `ath` is base64url(SHA-256(access token)).
@@ -36,7 +37,8 @@ import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, compactVerify, errors as joseErrors, importJWK, type JWK } from 'jose';
 import { DpopNonces } from './dpop-nonce.js';
 import { OAuthError } from '../errors/oauth-error.js';
-import { temporarilyUnavailable } from '../errors/factories.js';
+import { invalidRequest, temporarilyUnavailable } from '../errors/factories.js';
+import { parseExactUrl } from '../auth/request-url.js';
 import { decodeJws } from '../jwt/verify.js';
 import { SENDER_DEFAULTS, type SenderConfig } from '../options/sender.js';
 import { memoryStore, type Store } from '../store/memory.js';
@@ -83,18 +85,15 @@ export function accessTokenHash(token: string): string {
 
 /**
  * The form of a URL that `htu` is compared in: scheme, host and port as the WHATWG parser
- * normalises them (lower case, default port dropped, dot segments resolved), percent-encoding
- * with upper-case hex and unreserved characters decoded, no query, no fragment, no userinfo.
- * `undefined` for anything that is not an absolute http(s) URL.
+ * normalises them (lower case, default port dropped), percent-encoding with upper-case hex and
+ * unreserved characters decoded, no query, no fragment, no userinfo. `undefined` for anything
+ * that is not an absolute http(s) URL, and for one whose path a parser would rewrite (a
+ * backslash, a control character, a `.`/`..` segment in any spelling): dot segments are never
+ * resolved, since the router routes the path as sent (`auth/request-url.ts`).
  */
 export function normalizeHtu(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const url = parseExactUrl(value);
+  if (url === undefined) return undefined;
   const path = url.pathname.replace(/%[0-9A-Fa-f]{2}/g, (escape) => {
     const char = String.fromCharCode(Number.parseInt(escape.slice(1), 16));
     return /^[A-Za-z0-9\-._~]$/.test(char) ? char : escape.toUpperCase();
@@ -142,7 +141,9 @@ export class DpopProofs {
     if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalidDpopProof('DPoP proof has no numeric iat');
     if (htm !== input.method) throw invalidDpopProof('DPoP proof htm does not match the request method');
     const expectedHtu = normalizeHtu(input.url);
-    if (expectedHtu === undefined || normalizeHtu(htu) !== expectedHtu) {
+    // Only from `guard.verify(token, { request })`: the Express adapter refuses such a request earlier.
+    if (expectedHtu === undefined) throw invalidRequest('request URL is not an absolute http(s) URL without dot segments');
+    if (normalizeHtu(htu) !== expectedHtu) {
       throw invalidDpopProof('DPoP proof htu does not match the request URL');
     }
     const nextNonce = this.#checkNonce(payload.nonce, now);
