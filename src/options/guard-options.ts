@@ -100,6 +100,7 @@ export interface GuardOptions extends SenderConstraintOptions {
   /**
    * When the store fails or is slower than `timeout`: `'deny'` (default) makes replay checks
    * fail closed with 503; `'allow'` lets them pass. Caches always fall back to asking the AS.
+   * A store full of unexpired replay marks is not a failure: new proofs get 503 either way.
    */
   onStoreError?: 'deny' | 'allow';
 }

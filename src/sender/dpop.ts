@@ -28,8 +28,10 @@
  *
  * Bounds of the replay set: one entry per accepted proof, kept until its `iat` leaves the
  * window; in the guard's `store` when it has one, else in a `memoryStore` of 100,000 entries
- * and 16 MiB. Keys are hashes of the key thumbprint and `jti`, so a client cannot spend
- * another client's `jti`.
+ * and 16 MiB. A mark is never dropped early to make room: when the set is full, new proofs
+ * are refused with 503 and `Retry-After` (whatever `onStoreError` says) and the process warns
+ * once. Keys are hashes of the key thumbprint and `jti`, so a client cannot spend another
+ * client's `jti`.
  *
  * @see [RFC 9449 §4.3 - Checking DPoP Proofs](https://www.rfc-editor.org/rfc/rfc9449#section-4.3)
  */
@@ -41,7 +43,7 @@ import { invalidRequest, temporarilyUnavailable } from '../errors/factories.js';
 import { parseExactUrl } from '../auth/request-url.js';
 import { decodeJws } from '../jwt/verify.js';
 import { SENDER_DEFAULTS, type SenderConfig } from '../options/sender.js';
-import { memoryStore, type Store } from '../store/memory.js';
+import { memoryStore, StoreFullError, type Store } from '../store/memory.js';
 
 /** Longest `DPoP` header value looked at. */
 export const MAX_PROOF_LENGTH = 8 * 1024;
@@ -107,6 +109,7 @@ export class DpopProofs {
   readonly #store: Store;
   readonly #timeoutMs: number;
   readonly #onStoreError: 'deny' | 'allow';
+  #warnedFull = false;
   /** Server nonces, when `dpopNonce` is on. */
   readonly nonces: DpopNonces | undefined;
 
@@ -168,10 +171,28 @@ export class DpopProofs {
     try {
       first = await withTimeout(Promise.resolve().then(() => this.#store.setIfAbsent(key, '1', ttlMs)), this.#timeoutMs);
     } catch (cause) {
+      // Full is a bound, not an outage: accepting unchecked would let any replay through.
+      if (cause instanceof StoreFullError) throw this.#full(cause);
       if (this.#onStoreError === 'allow') return;
       throw temporarilyUnavailable('the DPoP replay store is unavailable; retry later', 1, cause);
     }
     if (!first) throw invalidDpopProof('DPoP proof jti already used (replay)');
+  }
+
+  /** 503 for a proof the full `jti` set cannot take; warns once with the sizing advice. */
+  #full(cause: StoreFullError): OAuthError {
+    if (!this.#warnedFull) {
+      this.#warnedFull = true;
+      const span = 2 * this.#config.dpopProofWindow;
+      process.emitWarning(
+        `resource-guard: the DPoP jti replay set is full (${cause.bounds.maxEntries} entries, ${cause.bounds.maxBytes} bytes of keys and values); ` +
+          `new DPoP proofs are refused with 503 until marks expire. It holds one entry per proof accepted within ${span} s ` +
+          `(dpopProofWindow either way): give createGuard a store with room for the peak proofs per second × ${span}, ` +
+          'e.g. store: memoryStore({ maxEntries, maxBytes }) or a shared redisStore(client).',
+        { code: 'RESOURCE_GUARD_REPLAY_SET_FULL' },
+      );
+    }
+    return temporarilyUnavailable('the DPoP replay set is full; retry later', cause.retryAfter, cause);
   }
 
   /** `use_dpop_nonce` with the current nonce in `DPoP-Nonce` (RFC 9449 §9). */

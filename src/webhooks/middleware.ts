@@ -61,7 +61,7 @@ type WebhookRequest = IncomingMessage & { body?: unknown; webhook?: WebhookDeliv
 
 /** Builds the middleware for one scheme and one resolved configuration. */
 export function createWebhookMiddleware(config: WebhookConfig, verifier: SchemeVerifier): WebhookMiddleware {
-  const checkReplay = createReplayGuard(config);
+  const checkReplay = createReplayGuard({ ...config, scheme: verifier.scheme === 'telnyx' ? 'Telnyx' : 'Standard Webhooks' });
 
   async function accept(req: WebhookRequest, res: ServerResponse): Promise<void> {
     const readBody = prepareRawBody(req, config.limit);

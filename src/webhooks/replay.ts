@@ -13,6 +13,10 @@
  * traffic. Marks are set only after the signature verified: an attacker without the key
  * cannot fill the store.
  *
+ * Bounds: a mark is never dropped before its TTL to make room (`store/memory.ts`): when the
+ * store is full of marks, a new delivery is refused with 503 and `Retry-After` (the provider
+ * retries), whatever `onStoreError` says, and the process warns once with the sizing advice.
+ *
  * Failure rules, as DESIGN.md fixes them:
  * - the store fails or is slower than `timeout`: with `onStoreError: 'deny'` the delivery is
  *   refused with 503, and the mark a late `setIfAbsent` may still write is removed once it
@@ -22,7 +26,7 @@
  *   is released, for the same reason.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Store } from '../store/memory.js';
+import { StoreFullError, type Store } from '../store/memory.js';
 import { WebhookError } from './errors.js';
 import type { WebhookScheme } from './types.js';
 
@@ -36,6 +40,10 @@ export interface ReplayMark {
 
 export interface ReplayGuardConfig {
   readonly store: Store;
+  /** The scheme's name in the sizing warning. */
+  readonly scheme: string;
+  /** Seconds a delivery's timestamp may be from now, either way: how long marks live. */
+  readonly tolerance: number;
   readonly onStoreError: 'deny' | 'allow';
   readonly onReplay: 'deny' | 'allow';
   readonly timeoutMs: number;
@@ -74,6 +82,23 @@ export function createReplayGuard(config: ReplayGuardConfig) {
       .catch(() => {});
   }
 
+  let warnedFull = false;
+  /** 503 for a delivery the full replay set cannot take; warns once with the sizing advice. */
+  function full(cause: StoreFullError): WebhookError {
+    if (!warnedFull) {
+      warnedFull = true;
+      const span = 2 * config.tolerance;
+      process.emitWarning(
+        `resource-guard/webhooks: the ${config.scheme} replay set is full (${cause.bounds.maxEntries} entries, ${cause.bounds.maxBytes} bytes of keys and values); ` +
+          `new deliveries are refused with 503 (the provider retries) until marks expire. It holds one entry per delivery accepted within ${span} s ` +
+          `(tolerance either way): pass a store with room for the peak deliveries per second × ${span}, ` +
+          'e.g. store: memoryStore({ maxEntries, maxBytes }) or a shared redisStore(client).',
+        { code: 'RESOURCE_GUARD_REPLAY_SET_FULL' },
+      );
+    }
+    return new WebhookError('store_unavailable', 'the replay set is full; retry later', { cause, retryAfter: cause.retryAfter });
+  }
+
   return async function checkReplay(key: string, ttlMs: number): Promise<ReplayMark> {
     // A random token as the value lets a later clean-up tell this request's mark from another's.
     const token = randomBytes(9).toString('base64url');
@@ -82,6 +107,8 @@ export function createReplayGuard(config: ReplayGuardConfig) {
     try {
       first = await withTimeout(pending, config.timeoutMs);
     } catch (cause) {
+      // Full is a bound, not an outage: accepting unchecked would let any replay through.
+      if (cause instanceof StoreFullError) throw full(cause);
       if (config.onStoreError === 'allow') return NO_MARK;
       // The write may still land (a queued SET NX); undo it when it does.
       pending.then(
