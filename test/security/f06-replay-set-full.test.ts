@@ -104,6 +104,25 @@ describe.each(flavours)('$name', (flavour) => {
     });
   });
 
+  it("a full set is refused under onStoreError: 'allow' too: it is a bound, not an outage", async () => {
+    const app: Express = flavour.create();
+    app.post('/webhooks', standardWebhook({ secret, store: memoryStore({ maxEntries: 2 }), onStoreError: 'allow' }), (_req, res) => {
+      res.sendStatus(204);
+    });
+    app.use(jsonErrors);
+    const api = await listen(app);
+    try {
+      const post = (d: ReturnType<typeof delivery>) => fetch(`${api.origin}/webhooks`, { method: 'POST', headers: d.headers, body: d.body });
+      const captured = delivery(1);
+      const statuses = [];
+      for (const d of [captured, delivery(2), delivery(3)]) statuses.push((await post(d)).status);
+      statuses.push((await post(captured)).status);
+      expect(statuses).toEqual([204, 204, 503, 409]);
+    } finally {
+      await api.close();
+    }
+  });
+
   describe('DPoP jti set', () => {
     let key: DpopKey;
     let token: string;
