@@ -22,8 +22,10 @@
  *   refused with 503, and the mark a late `setIfAbsent` may still write is removed once it
  *   lands, so the provider's identical retry is not taken for a replay (the event would be
  *   lost); with `'allow'` the delivery passes unchecked;
- * - the app fails the delivery (5xx, or the connection closes before the answer): the mark
- *   is released, for the same reason.
+ * - once a mark is set the delivery goes to the handler, and the mark stays whatever
+ *   happens next (a 5xx answer, a client that hangs up): releasing it would let a captured
+ *   delivery run the handler again and again. Providers retry with a new timestamp and
+ *   signature, a new delivery, so their retries are not refused.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { StoreFullError, type Store } from '../store/memory.js';
@@ -34,8 +36,6 @@ import type { WebhookScheme } from './types.js';
 export interface ReplayMark {
   /** The delivery was seen before and `onReplay` is `'allow'`. */
   readonly duplicate: boolean;
-  /** Forgets the mark this request set, if it set one. Never throws. */
-  release(): void;
 }
 
 export interface ReplayGuardConfig {
@@ -50,8 +50,8 @@ export interface ReplayGuardConfig {
 }
 
 const KEY_PREFIX = 'rg:webhook:';
-const NO_MARK: ReplayMark = Object.freeze({ duplicate: false, release() {} });
-const DUPLICATE: ReplayMark = Object.freeze({ duplicate: true, release() {} });
+const NO_MARK: ReplayMark = Object.freeze({ duplicate: false });
+const DUPLICATE: ReplayMark = Object.freeze({ duplicate: true });
 
 /** The store key of one signed delivery. */
 export function replayKey(scheme: WebhookScheme, timestamp: number, id: string | undefined, body: Buffer): string {
@@ -121,7 +121,7 @@ export function createReplayGuard(config: ReplayGuardConfig) {
       if (config.onReplay === 'allow') return DUPLICATE;
       throw new WebhookError('replayed', 'this delivery was already accepted');
     }
-    return { duplicate: false, release: () => forget(key, token) };
+    return NO_MARK;
   };
 }
 
