@@ -15,6 +15,7 @@ import { insufficientScope, missingToken } from '../errors/factories.js';
 import { compileRouteAudience, routeOf, type RouteContext } from './route.js';
 import type { ResourceRegistry } from './resources.js';
 import { buildMetadata } from './metadata.js';
+import { keepPrivate } from './cache-control.js';
 import { hasAllScopes, hasAnyScope } from '../auth/scopes.js';
 import { publishAccepted, publishDenied, publishRejected } from '../verify/token-events.js';
 import { requestOrigin, senderRequestOf, tokenSourceOf } from './request.js';
@@ -126,6 +127,7 @@ export function authenticateRequest(
     failWith(verifier, route, dpop, undefined, done)(missing);
     return;
   }
+  if (credentials.location === 'query') keepPrivate(req.res);
   const { token, scheme } = credentials;
   const hash = verifier.hash(token);
   if (scheme === 'Bearer' && dpop !== 'required') {

@@ -68,6 +68,9 @@ export interface GuardOptions extends SenderConstraintOptions {
    *
    * > [!WARNING]
    * > `'query'` puts tokens in URLs, which end up in logs and browser history (RFC 6750 §5.3).
+   * > Answers to such requests get `Cache-Control: private` (RFC 6750 §2.3) before the handler
+   * > runs (an earlier directive is kept, minus `public`/`s-maxage`); a handler that sets
+   * > `Cache-Control` itself replaces it.
    */
   tokenLocations?: readonly TokenLocation[];
   /**

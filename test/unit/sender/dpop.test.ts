@@ -202,7 +202,7 @@ describe('extractCredentials', () => {
       new Set(['header', 'body'] as const),
       true,
     );
-    expect(credentials).toEqual({ token: 'abc', scheme: 'Bearer' });
+    expect(credentials).toEqual({ token: 'abc', scheme: 'Bearer', location: 'body' });
   });
 });
 
