@@ -3,7 +3,7 @@
  * plain request facts `verify/sender.ts` checks, read from `req`. The URL a DPoP proof's `htu` must name is the request's own, as the client
  * addressed it: `publicBaseUrl` plus the path when that option is set, else the protocol and
  * host Express reports, honouring its `trust proxy` setting. The client certificate is the TLS
- * connection's, or the one a trusted proxy forwards in `clientCertificateHeader`.
+ * connection's, or the one a peer `trust proxy` trusts forwards in `clientCertificateHeader`.
  */
 import type { TLSSocket } from 'node:tls';
 import type { Request } from 'express';
@@ -72,7 +72,7 @@ export function senderRequestOf(req: Request, config: SenderConfig): SenderReque
       return headerValues(req, 'dpop');
     },
     get certificate() {
-      return clientCertificate(req, config.clientCertificateHeader);
+      return clientCertificate(req, config);
     },
   };
 }
@@ -127,20 +127,37 @@ function headerValues(req: Request, name: string): readonly string[] {
 
 /**
  * DER of the client certificate: the TLS connection's own when it has one, else the one in
- * `header` (exactly one such header) when Express's `trust proxy` trusts the peer, or
- * `trust proxy` is not set at all.
+ * `header` (exactly one such header), but only from a peer that Express's `trust proxy`
+ * trusts, as Express reads `X-Forwarded-*`: a client that reaches the app directly must not
+ * name a certificate. With `trust proxy` unset the header is ignored, with a warning once.
  */
-function clientCertificate(req: Request, header: string | undefined): Uint8Array | undefined {
+function clientCertificate(req: Request, config: SenderConfig): Uint8Array | undefined {
   const socket = req.socket as Partial<TLSSocket> | undefined;
   if (socket?.encrypted === true && typeof socket.getPeerCertificate === 'function') {
     const raw = socket.getPeerCertificate(false)?.raw;
     if (raw !== undefined && raw.length > 0) return raw;
   }
+  const header = config.clientCertificateHeader;
   if (header === undefined) return undefined;
-  if (req.app?.get('trust proxy')) {
-    const trust = req.app.get('trust proxy fn') as TrustProxy | undefined;
-    if (trust === undefined || !trust(req.socket?.remoteAddress, 0)) return undefined;
-  }
   const values = headerValues(req, header);
+  if (values.length === 0) return undefined;
+  const trust = req.app?.get('trust proxy fn') as TrustProxy | undefined;
+  if (trust === undefined || !trust(req.socket?.remoteAddress, 0)) {
+    if (!req.app?.get('trust proxy')) warnUntrustedHeader(config);
+    return undefined;
+  }
   return values.length === 1 ? parseForwardedCertificate(values[0]!) : undefined;
+}
+
+const warned = new WeakSet<SenderConfig>();
+
+/** Once per guard: the header is set but no peer is trusted to send it. */
+function warnUntrustedHeader(config: SenderConfig): void {
+  if (warned.has(config)) return;
+  warned.add(config);
+  process.emitWarning(
+    `resource-guard: clientCertificateHeader "${config.clientCertificateHeader}" is ignored because Express's "trust proxy" is not set, ` +
+      "so a client could name any certificate. Set app.set('trust proxy', …) to your TLS-terminating proxy's address.",
+    { code: 'RESOURCE_GUARD_UNTRUSTED_CERTIFICATE_HEADER' },
+  );
 }

@@ -4,7 +4,12 @@
  * not a host, backslashes and dot segments in the target, absolute-form targets, a socket
  * that hangs up before the answer).
  */
+import { execFileSync } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
@@ -116,4 +121,28 @@ export function challengesOf(reply: { headers: Record<string, unknown> }): Chall
 /** `[status, error of the first challenge that has one]`, for one-line assertions. */
 export function outcome(reply: { status: number; headers: Record<string, unknown> }): [number, string | undefined] {
   return [reply.status, challengesOf(reply).find((c) => c.params.error !== undefined)?.params.error];
+}
+
+export interface TestCertificate {
+  pem: string;
+  der: Buffer;
+  /** base64url SHA-256 of the DER: the `cnf["x5t#S256"]` that binds a token to it. */
+  x5t: string;
+}
+
+/** A self-signed P-256 certificate made with Debian's openssl (RFC 8705 §2.2 allows self-signed ones). */
+export function makeCertificate(name: string): TestCertificate {
+  const dir = mkdtempSync(join(tmpdir(), 'rg-sec-cert-'));
+  try {
+    const certFile = join(dir, 'cert.pem');
+    execFileSync('/usr/bin/openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-keyout', join(dir, 'key.pem'), '-out', certFile, '-days', '1', '-subj', `/CN=${name}`,
+    ], { stdio: 'pipe' });
+    const pem = readFileSync(certFile, 'utf8');
+    const der = Buffer.from(new X509Certificate(pem).raw);
+    return { pem, der, x5t: createHash('sha256').update(der).digest('base64url') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
