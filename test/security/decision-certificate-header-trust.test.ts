@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard } from '../../src/index.js';
 import { startFaultServer, type FaultServer } from '../support/fault-server.js';
 import { flavours } from '../support/guard-app.js';
-import { listen, makeCertificate, outcome, type TestCertificate } from './support.js';
+import { listen, makeCertificate, outcome, warningsDuring, type TestCertificate } from './support.js';
 
 const audience = 'https://api.example.com';
 let fault: FaultServer;
@@ -25,19 +25,6 @@ beforeAll(async () => {
   aliceToken = fault.mintJwt({ claims: { cnf: { 'x5t#S256': alice.x5t } } });
 });
 afterAll(() => fault?.close());
-
-async function warningsDuring(run: () => Promise<void>): Promise<Array<{ code: string | undefined; message: string }>> {
-  const seen: Array<{ code: string | undefined; message: string }> = [];
-  const listener = (warning: Error & { code?: string }) => seen.push({ code: warning.code, message: warning.message });
-  process.on('warning', listener);
-  try {
-    await run();
-    await new Promise((resolve) => setImmediate(resolve));
-  } finally {
-    process.off('warning', listener);
-  }
-  return seen.filter((w) => w.code === 'RESOURCE_GUARD_UNTRUSTED_CERTIFICATE_HEADER');
-}
 
 describe.each(flavours)('$name', (flavour) => {
   const start = async (trustProxy?: string | boolean) => {
@@ -59,7 +46,7 @@ describe.each(flavours)('$name', (flavour) => {
   it("the attack: without trust proxy, a client's own header is ignored (401), with one warning", async () => {
     const api = await start();
     try {
-      const warnings = await warningsDuring(async () => {
+      const warnings = await warningsDuring('RESOURCE_GUARD_UNTRUSTED_CERTIFICATE_HEADER', async () => {
         expect(await send(api.origin)).toEqual([401, 'invalid_token']);
         expect(await send(api.origin)).toEqual([401, 'invalid_token']);
       });

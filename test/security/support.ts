@@ -146,3 +146,17 @@ export function makeCertificate(name: string): TestCertificate {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** The process warnings with `code` emitted while `run` runs (`process.emitWarning` delivers on a later tick). */
+export async function warningsDuring(code: string, run: () => Promise<void>): Promise<Array<{ code: string | undefined; message: string }>> {
+  const seen: Array<{ code: string | undefined; message: string }> = [];
+  const listener = (warning: Error & { code?: string }) => seen.push({ code: warning.code, message: warning.message });
+  process.on('warning', listener);
+  try {
+    await run();
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', listener);
+  }
+  return seen.filter((warning) => warning.code === code);
+}
