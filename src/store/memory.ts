@@ -28,8 +28,9 @@ export interface Store {
   /**
    * Stores `value` only if `key` is absent, atomically. Resolves `true` when this call
    * stored it (first sighting), `false` when the key was already there (a replay).
-   * Rejects with {@link StoreFullError} when it cannot keep the key without dropping another
-   * unexpired one (a store must never make room by forgetting a replay mark).
+   * A store must never make room by dropping an unexpired key stored this way (a replay
+   * mark): `memoryStore` rejects with {@link StoreFullError} instead; a Redis store needs
+   * `maxmemory-policy noeviction`, so a full Redis fails the write.
    */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Removes `key`; used to forget a replay mark when the request it guarded failed. */
