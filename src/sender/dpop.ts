@@ -40,6 +40,7 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, compactVerify, errors as joseErrors, importJWK, type JWK } from 'jose';
 import { DpopNonces } from './dpop-nonce.js';
+import { proofKeyProblem } from './proof-key.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { invalidRequest, temporarilyUnavailable } from '../errors/factories.js';
 import { parseExactUrl } from '../auth/request-url.js';
@@ -51,28 +52,7 @@ import { memoryStore, StoreFullError, type Store } from '../store/memory.js';
 export const MAX_PROOF_LENGTH = 8 * 1024;
 /** Longest `jti` accepted; it becomes (hashed) a key of the replay set. */
 const MAX_JTI_LENGTH = 256;
-/** JWK members that only private (or symmetric) keys have (RFC 7518 §6). */
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const KEY_PREFIX = 'rg:dpop:';
-/** RSA proof keys: the sizes clients use; anything else only adds verification cost. */
-const RSA_MIN_BITS = 2048;
-const RSA_MAX_BITS = 4096;
-/** base64url characters of a 4096-bit modulus with a spare leading zero octet, rounded up. */
-const MAX_MODULUS_CHARS = 690;
-/** The key type, and for EC/OKP the curve, each proof algorithm takes (RFC 7518 §3, RFC 8037, RFC 9864). */
-const KEY_SHAPES: Readonly<Record<string, { kty: 'RSA' | 'EC' | 'OKP'; crv?: string }>> = Object.freeze({
-  ES256: { kty: 'EC', crv: 'P-256' },
-  ES384: { kty: 'EC', crv: 'P-384' },
-  ES512: { kty: 'EC', crv: 'P-521' },
-  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
-  Ed25519: { kty: 'OKP', crv: 'Ed25519' },
-  PS256: { kty: 'RSA' },
-  PS384: { kty: 'RSA' },
-  PS512: { kty: 'RSA' },
-  RS256: { kty: 'RSA' },
-  RS384: { kty: 'RSA' },
-  RS512: { kty: 'RSA' },
-});
 
 /** What a proof is checked against. */
 export interface ProofInput {
@@ -258,43 +238,9 @@ function checkJwk(jwk: unknown, alg: string): Record<string, unknown> {
     throw invalidDpopProof('DPoP proof header has no jwk');
   }
   const key = jwk as Record<string, unknown>;
-  if (PRIVATE_MEMBERS.some((member) => member in key)) {
-    throw invalidDpopProof('DPoP proof jwk contains private key material');
-  }
-  checkKeyCost(key, alg);
+  const problem = proofKeyProblem(key, alg);
+  if (problem !== undefined) throw invalidDpopProof(`DPoP proof ${problem}`);
   return key;
-}
-
-/**
- * The client picks the proof key, so the key must not pick the cost of verifying it: before
- * any import or signature check, an RSA key must have the exponent 65537 and a modulus of
- * {@link RSA_MIN_BITS}–{@link RSA_MAX_BITS} bits (a huge exponent or modulus costs
- * milliseconds per verification, and a refused proof can be sent again), and an EC or OKP key
- * must be on the one curve its algorithm names.
- */
-function checkKeyCost(key: Record<string, unknown>, alg: string): void {
-  const shape = KEY_SHAPES[alg]!;
-  if (key.kty !== shape.kty) throw invalidDpopProof(`DPoP proof jwk is not a ${shape.kty} key, as ${alg} needs`);
-  if (shape.kty !== 'RSA') {
-    if (key.crv !== shape.crv) throw invalidDpopProof(`DPoP proof jwk is not on ${shape.crv}, as ${alg} needs`);
-    return;
-  }
-  // 65537, in the minimal big-endian encoding RFC 7518 §6.3.1.2 asks for.
-  if (key.e !== 'AQAB') throw invalidDpopProof('DPoP proof RSA key exponent must be 65537');
-  const bits = typeof key.n === 'string' && key.n.length <= MAX_MODULUS_CHARS ? bitLength(key.n) : Infinity;
-  if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
-    throw invalidDpopProof(`DPoP proof RSA key modulus must be ${RSA_MIN_BITS}-${RSA_MAX_BITS} bits`);
-  }
-}
-
-/** Bits of a base64url big-endian unsigned integer, leading zero octets not counted. */
-function bitLength(base64url: string): number {
-  if (!/^[A-Za-z0-9_-]*$/.test(base64url)) return 0;
-  const bytes = Buffer.from(base64url, 'base64url');
-  let first = 0;
-  while (first < bytes.length && bytes[first] === 0) first++;
-  if (first === bytes.length) return 0;
-  return (bytes.length - first - 1) * 8 + (32 - Math.clz32(bytes[first]!));
 }
 
 async function verifySignature(proof: string, jwk: Record<string, unknown>, alg: string): Promise<void> {
