@@ -11,6 +11,7 @@
  */
 import type { AuthInfo } from './info.js';
 import { invalidToken } from '../errors/factories.js';
+import { parseExactUrl } from './request-url.js';
 
 /** What one call accepts: a token passes when one of its `aud` values is one of `values`. */
 export interface AudienceCheck {
@@ -56,12 +57,14 @@ export function acceptsAudience(auth: AuthInfo, check: AudienceCheck): boolean {
 
 /**
  * `origin + path` of an http(s) URL, without a trailing slash; `undefined` for anything
- * else, and for URLs with a query, fragment or credentials (never a resource indicator here).
+ * else, for URLs with a query, fragment or credentials (never a resource indicator here), and
+ * for URLs a parser would rewrite before comparing (`\`, control characters, `.`/`..`
+ * segments in any spelling: `auth/request-url.ts`), so `…/orgs/evil/../victim` never
+ * becomes `…/orgs/victim`.
  */
 export function normalizeResourceUrl(value: string): string | undefined {
-  if (!URL.canParse(value)) return undefined;
-  const url = new URL(value);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const url = parseExactUrl(value);
+  if (url === undefined) return undefined;
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') return undefined;
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }

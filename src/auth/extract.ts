@@ -34,6 +34,11 @@ export interface TokenSource {
 export interface Credentials {
   token: string;
   scheme: 'Bearer' | 'DPoP';
+  /**
+   * `'body'` or `'query'` when it came from there (absent for the `Authorization` header); a
+   * token in the query makes the answer `Cache-Control: private` (RFC 6750 §2.3).
+   */
+  location?: TokenLocation;
 }
 
 /**
@@ -61,7 +66,7 @@ export function extractCredentials(
   const query = locations.has('query') ? fromQuery(source.query) : undefined;
   const found = (header === undefined ? 0 : 1) + (body === undefined ? 0 : 1) + (query === undefined ? 0 : 1);
   if (found > 1) throw invalidRequest('token sent in more than one way');
-  return header ?? bearer(body ?? query);
+  return header ?? bearer(body, 'body') ?? bearer(query, 'query');
 }
 
 function fromHeader(value: string | readonly string[] | undefined, acceptDpop: boolean): Credentials | undefined {
@@ -82,8 +87,8 @@ function fromHeader(value: string | readonly string[] | undefined, acceptDpop: b
   return { token: credentials, scheme };
 }
 
-function bearer(token: string | undefined): Credentials | undefined {
-  return token === undefined ? undefined : { token, scheme: 'Bearer' };
+function bearer(token: string | undefined, location: TokenLocation): Credentials | undefined {
+  return token === undefined ? undefined : { token, scheme: 'Bearer', location };
 }
 
 function fromBody(source: TokenSource): string | undefined {

@@ -3,10 +3,12 @@
  * nothing in `src/` imports it.
  *
  * The `resource-guard` command: `resource-guard doctor …`. Returns the exit code instead of
- * exiting, so tests (and a wrapping script) can run it in process.
+ * exiting, so tests (and a wrapping script) can run it in process. Everything it writes that
+ * a stranger could have chosen goes through `escape.ts`.
  */
 import { parseDoctorArgs, USAGE, UsageError } from './args.js';
 import { runDoctor } from './checks.js';
+import { escapeControls, escapeJsonControls } from './escape.js';
 import { silentSink, terminalSink, type Output } from './render.js';
 
 export interface CliIo {
@@ -23,7 +25,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return command === undefined ? 1 : 0;
   }
   if (command !== 'doctor') {
-    io.stderr.write(`resource-guard: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
+    io.stderr.write(`resource-guard: unknown command ${escapeControls(JSON.stringify(command))}\n\n${USAGE}\n`);
     return 1;
   }
   let args;
@@ -31,18 +33,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     args = parseDoctorArgs(rest, io.env, io.readStdin);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(`resource-guard doctor: ${err.message}\n\n${USAGE}\n`);
+    io.stderr.write(`resource-guard doctor: ${escapeControls(err.message)}\n\n${USAGE}\n`);
     return 1;
   }
   if (args.help) {
     io.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  for (const warning of args.warnings) io.stderr.write(`warning: ${warning}\n`);
+  for (const warning of args.warnings) io.stderr.write(`warning: ${escapeControls(warning)}\n`);
 
   if (args.json) {
     const report = await runDoctor(args.options, args.token, args.scopes, silentSink);
-    io.stdout.write(`${JSON.stringify({ ...report, warnings: args.warnings }, null, 2)}\n`);
+    io.stdout.write(`${escapeJsonControls(JSON.stringify({ ...report, warnings: args.warnings }, null, 2))}\n`);
     return report.ok ? 0 : 1;
   }
   const color = args.color ?? (io.stdout.isTTY === true && !io.env.NO_COLOR && io.env.TERM !== 'dumb');

@@ -1,8 +1,10 @@
 /**
  * How doctor's report reads: on a terminal, coloured marks as each check completes; piped or
  * with `NO_COLOR`, the same lines with plain `[ok]`/`[FAIL]` tags, so logs and scripts can
- * grep them; with `--json`, one JSON document at the end.
+ * grep them; with `--json`, one JSON document at the end. Titles, labels and details are
+ * escaped here (`escape.ts`), before the styling adds the report's own sequences.
  */
+import { escapeControls } from './escape.js';
 import type { Check, CheckStatus, DoctorReport, DoctorSink, Section } from './report.js';
 
 export interface Output {
@@ -33,11 +35,11 @@ export function terminalSink(out: Output, color: boolean): DoctorSink & { summar
   const pad = color ? '  ' : '       ';
   return {
     section(section: Section) {
-      out.write(`\n${style.title(section.title)}\n`);
+      out.write(`\n${style.title(escapeControls(section.title))}\n`);
     },
     check(_section: Section, check: Check) {
-      out.write(`  ${style.mark(check.status)} ${check.label}\n`);
-      for (const line of check.detail ?? []) out.write(`  ${pad}${style.dim(line)}\n`);
+      out.write(`  ${style.mark(check.status)} ${escapeControls(check.label)}\n`);
+      for (const line of check.detail ?? []) out.write(`  ${pad}${style.dim(escapeControls(line))}\n`);
     },
     summary(report: DoctorReport) {
       const failures = report.sections.flatMap((s) => s.checks).filter((c) => c.status === 'fail').length;

@@ -12,12 +12,13 @@ import type { AuthInfo } from '../auth/info.js';
 import type { AudienceCheck } from '../auth/audience.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { insufficientScope, missingToken } from '../errors/factories.js';
-import { compileRouteAudience, requestOrigin, routeOf, type RouteContext } from './route.js';
+import { compileRouteAudience, routeOf, type RouteContext } from './route.js';
 import type { ResourceRegistry } from './resources.js';
 import { buildMetadata } from './metadata.js';
+import { keepPrivate } from './cache-control.js';
 import { hasAllScopes, hasAnyScope } from '../auth/scopes.js';
 import { publishAccepted, publishDenied, publishRejected } from '../verify/token-events.js';
-import { senderRequestOf, tokenSourceOf } from './request.js';
+import { requestOrigin, senderRequestOf, tokenSourceOf } from './request.js';
 import { vouch, vouchedAuth } from './trust.js';
 import { authenticateSender, isPlainBearer, routeSchemeError } from '../verify/sender.js';
 import { withSenderChallenge } from '../sender/challenge.js';
@@ -138,6 +139,7 @@ export function authenticateRequest(
     failWith(verifier, route, dpop, undefined, done)(missing);
     return;
   }
+  if (credentials.location === 'query') keepPrivate(req.res);
   const { token, scheme } = credentials;
   const hash = verifier.hash(token);
   if (scheme === 'Bearer' && dpop !== 'required') {
@@ -220,7 +222,12 @@ export function authenticateMiddleware(
   const dpop = toDpopMode(options.dpop, 'authenticate(): "dpop"', verifier.config.sender.dpop);
   const resolveRoute = resources === undefined ? undefined : compileRouteAudience(verifier, resources, options);
   return function authenticate(req: Request, _res: Response, next: NextFunction) {
-    resolveRoute?.(req);
+    try {
+      resolveRoute?.(req);
+    } catch (err) {
+      publishRejected(err, undefined, verifier.config.issuers, performance.now());
+      return next(err instanceof OAuthError ? err.withContext(withSenderChallenge(verifier.challenge, verifier.config.sender, dpop)) : err);
+    }
     // Verified earlier on this request by this guard, for an audience this route accepts:
     // taken as it is. Anything else is verified again from the request's token (trust.ts).
     const auth = vouchedAuth(verifier, req);

@@ -3,11 +3,13 @@
  * plain request facts `verify/sender.ts` checks, read from `req`. The URL a DPoP proof's `htu` must name is the request's own, as the client
  * addressed it: `publicBaseUrl` plus the path when that option is set, else the protocol and
  * host Express reports, honouring its `trust proxy` setting. The client certificate is the TLS
- * connection's, or the one a trusted proxy forwards in `clientCertificateHeader`.
+ * connection's, or the one a peer `trust proxy` trusts forwards in `clientCertificateHeader`.
  */
 import type { TLSSocket } from 'node:tls';
 import type { Request } from 'express';
 import { parseForwardedCertificate } from '../sender/mtls.js';
+import { invalidRequest } from '../errors/factories.js';
+import { originOf, requestUrlOf, type RequestUrl } from '../auth/request-url.js';
 import type { SenderConfig } from '../options/sender.js';
 import type { SenderRequest } from '../verify/sender.js';
 import type { TokenSource } from '../auth/extract.js';
@@ -64,40 +66,56 @@ export function senderRequestOf(req: Request, config: SenderConfig): SenderReque
   return {
     method: req.method,
     get url() {
-      return requestUrl(req, config.publicBaseUrl);
+      return requestUrl(req, config.publicBaseUrl).href;
     },
     get dpop() {
       return headerValues(req, 'dpop');
     },
     get certificate() {
-      return clientCertificate(req, config.clientCertificateHeader);
+      return clientCertificate(req, config);
     },
   };
 }
 
-/** The absolute URL of `req` (with its query; `htu` comparison drops it). */
-export function requestUrl(req: Request, publicBaseUrl: URL | undefined): string {
-  const target = req.originalUrl ?? req.url;
-  if (publicBaseUrl !== undefined) {
-    const path = target.startsWith('/') ? target : new URL(target, 'http://x').pathname;
-    return `${publicBaseUrl.origin}${publicBaseUrl.pathname.replace(/\/+$/, '')}${path}`;
+/**
+ * The URL `req` addressed (no query): what a DPoP proof's `htu` and an `audience:
+ * 'request-url'` resource are compared with. Built by `auth/request-url.ts` from validated
+ * parts; throws 400 `invalid_request` for a malformed or repeated Host, a scheme that is not
+ * http(s), an absolute-form target naming another origin, or a path that could be read as
+ * another one.
+ */
+export function requestUrl(req: Request, publicBaseUrl: URL | undefined): RequestUrl {
+  if (publicBaseUrl === undefined && countHeader(req, 'host') > 1) throw invalidRequest('more than one Host header');
+  return requestUrlOf({ protocol: req.protocol, host: forwardedHost(req), target: req.originalUrl ?? req.url }, publicBaseUrl);
+}
+
+/** `scheme://host[:port]` as the client addressed it, or `undefined` when the request names none validly. */
+export function requestOrigin(req: Request): string | undefined {
+  try {
+    return originOf(req.protocol, forwardedHost(req));
+  } catch {
+    return undefined;
   }
-  // An absolute-form request target (RFC 9112 §3.2.2) already names the URL.
-  if (!target.startsWith('/')) return target;
-  return `${requestOrigin(req) ?? 'http://invalid'}${target}`;
 }
 
 /**
- * `protocol://host` as the client addressed it: `X-Forwarded-Host` only from a peer that
- * `trust proxy` trusts (Express 5's `req.host` rule, which Express 4 lacks); `req.protocol`
- * already follows `X-Forwarded-Proto` under the same rule.
+ * The authority as the client addressed it: `X-Forwarded-Host` only from a peer that `trust
+ * proxy` trusts (Express 5's `req.host` rule, which Express 4 lacks), else `Host`.
+ * `req.protocol` already follows `X-Forwarded-Proto` under the same rule.
  */
-function requestOrigin(req: Request): string | undefined {
+function forwardedHost(req: Request): string | undefined {
   const trust = req.app?.get('trust proxy fn') as TrustProxy | undefined;
-  let host = req.get('x-forwarded-host');
-  if (!host || trust === undefined || !trust(req.socket?.remoteAddress, 0)) host = req.get('host');
-  else host = host.split(',')[0]!.trim();
-  return host ? `${req.protocol}://${host}` : undefined;
+  const forwarded = req.get('x-forwarded-host');
+  if (!forwarded || trust === undefined || !trust(req.socket?.remoteAddress, 0)) return req.get('host');
+  return forwarded.split(',')[0]!.trim();
+}
+
+/** How many times the client sent header `name` (lower case): Node keeps only the first `Host`. */
+function countHeader(req: Request, name: string): number {
+  const raw = req.rawHeaders ?? [];
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) count++;
+  return count;
 }
 
 function headerValues(req: Request, name: string): readonly string[] {
@@ -109,20 +127,37 @@ function headerValues(req: Request, name: string): readonly string[] {
 
 /**
  * DER of the client certificate: the TLS connection's own when it has one, else the one in
- * `header` (exactly one such header) when Express's `trust proxy` trusts the peer, or
- * `trust proxy` is not set at all.
+ * `header` (exactly one such header), but only from a peer that Express's `trust proxy`
+ * trusts, as Express reads `X-Forwarded-*`: a client that reaches the app directly must not
+ * name a certificate. With `trust proxy` unset the header is ignored, with a warning once.
  */
-function clientCertificate(req: Request, header: string | undefined): Uint8Array | undefined {
+function clientCertificate(req: Request, config: SenderConfig): Uint8Array | undefined {
   const socket = req.socket as Partial<TLSSocket> | undefined;
   if (socket?.encrypted === true && typeof socket.getPeerCertificate === 'function') {
     const raw = socket.getPeerCertificate(false)?.raw;
     if (raw !== undefined && raw.length > 0) return raw;
   }
+  const header = config.clientCertificateHeader;
   if (header === undefined) return undefined;
-  if (req.app?.get('trust proxy')) {
-    const trust = req.app.get('trust proxy fn') as TrustProxy | undefined;
-    if (trust === undefined || !trust(req.socket?.remoteAddress, 0)) return undefined;
-  }
   const values = headerValues(req, header);
+  if (values.length === 0) return undefined;
+  const trust = req.app?.get('trust proxy fn') as TrustProxy | undefined;
+  if (trust === undefined || !trust(req.socket?.remoteAddress, 0)) {
+    if (!req.app?.get('trust proxy')) warnUntrustedHeader(config);
+    return undefined;
+  }
   return values.length === 1 ? parseForwardedCertificate(values[0]!) : undefined;
+}
+
+const warned = new WeakSet<SenderConfig>();
+
+/** Once per guard: the header is set but no peer is trusted to send it. */
+function warnUntrustedHeader(config: SenderConfig): void {
+  if (warned.has(config)) return;
+  warned.add(config);
+  process.emitWarning(
+    `resource-guard: clientCertificateHeader "${config.clientCertificateHeader}" is ignored because Express's "trust proxy" is not set, ` +
+      "so a client could name any certificate. Set app.set('trust proxy', …) to your TLS-terminating proxy's address.",
+    { code: 'RESOURCE_GUARD_UNTRUSTED_CERTIFICATE_HEADER' },
+  );
 }

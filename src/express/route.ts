@@ -13,6 +13,7 @@ import type { Request } from 'express';
 import { exactAudience, resourceUrlAudience, type AudienceCheck } from '../auth/audience.js';
 import type { ChallengeContext } from '../errors/oauth-error.js';
 import { metadataUrlOf } from './metadata.js';
+import { requestUrl } from './request.js';
 import type { ResourceRegistry } from './resources.js';
 import type { TokenVerifier } from '../verify/verifier.js';
 
@@ -48,8 +49,9 @@ export function routeOf(req: Request, verifier: TokenVerifier): RouteContext {
 
 /**
  * Validates `authenticate()`'s audience options once, at start-up, and returns what runs per
- * request: it resolves the route context and leaves it on the request. `undefined` when the
- * route keeps the guard's audience.
+ * request: it resolves the route context and leaves it on the request, or throws 400
+ * `invalid_request` when a `'request-url'` route cannot tell which URL the request addressed.
+ * `undefined` when the route keeps the guard's audience.
  */
 export function compileRouteAudience(
   verifier: TokenVerifier,
@@ -74,9 +76,10 @@ export function compileRouteAudience(
   const allowed = origins === undefined ? undefined : new Set(originList(origins));
   const refuseAll: RouteContext = { audience: exactAudience([]), challenge: verifier.challenge };
   return (req) => {
-    const origin = requestOrigin(req);
+    // Throws 400 for a malformed Host or a path that could be read as another one.
+    const { origin } = requestUrl(req, undefined);
     let route = refuseAll;
-    if (origin !== undefined && (allowed === undefined || allowed.has(origin))) {
+    if (allowed === undefined || allowed.has(origin)) {
       const path = declaredPath ?? mountPath(req);
       if (declaredPath === undefined) registry.addRequestPath(path, true);
       const resource = `${origin}${path}`;
@@ -141,25 +144,4 @@ function originList(origins: readonly string[]): string[] {
 function mountPath(req: Request): string {
   const path = req.route === undefined ? req.baseUrl : `${req.baseUrl}${req.path}`;
   return path.replace(/\/+$/, '');
-}
-
-type TrustProxy = (address: string | undefined, hop: number) => boolean;
-
-/**
- * The request's origin as the client addressed it: `X-Forwarded-Proto`/`X-Forwarded-Host`
- * only where Express's `trust proxy` trusts the sender (the same rule as Express 5's
- * `req.host`, which Express 4 lacks), else the connection and `Host`. `undefined` when the
- * host is missing or is not a bare host[:port].
- */
-export function requestOrigin(req: Request): string | undefined {
-  const trust = req.app?.get('trust proxy fn') as TrustProxy | undefined;
-  let host = req.get('x-forwarded-host');
-  if (!host || trust === undefined || !trust(req.socket?.remoteAddress, 0)) host = req.get('host');
-  else host = host.split(',')[0]!.trim();
-  if (!host) return undefined;
-  const candidate = `${req.protocol}://${host}`;
-  if (!URL.canParse(candidate)) return undefined;
-  const url = new URL(candidate);
-  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') return undefined;
-  return url.origin;
 }

@@ -219,11 +219,8 @@ export class Introspector {
   #decideAnswer(token: string, answer: CachedAnswer): AuthInfo {
     const { response, jwt, issuer } = answer;
     checkAnswer(response, this.config, this.options, issuer);
-    if (answer.auth !== undefined) {
-      // The other spelling of an ECDSA-signed token (same cache key): the token as presented.
-      if (answer.auth.token === token) return answer.auth;
-      return toAuthInfo(token, 'opaque', issuer, answer.auth.claims, this.config.scopeClaims);
-    }
+    // Made for the first spelling of an ECDSA-signed token; the verifier refuses the other one.
+    if (answer.auth !== undefined) return answer.auth;
     const claims = jwt === undefined ? response : claimsOfIntrospectedJwt(jwt, response);
     return (answer.auth = toAuthInfo(token, 'opaque', issuer, claims, this.config.scopeClaims));
   }

@@ -72,6 +72,9 @@ export interface GuardOptions extends SenderConstraintOptions {
    *
    * > [!WARNING]
    * > `'query'` puts tokens in URLs, which end up in logs and browser history (RFC 6750 §5.3).
+   * > Answers to such requests get `Cache-Control: private` (RFC 6750 §2.3) before the handler
+   * > runs (an earlier directive is kept, minus `public`/`s-maxage`); a handler that sets
+   * > `Cache-Control` itself replaces it.
    */
   tokenLocations?: readonly TokenLocation[];
   /**
@@ -104,6 +107,7 @@ export interface GuardOptions extends SenderConstraintOptions {
   /**
    * When the store fails or is slower than `timeout`: `'deny'` (default) makes replay checks
    * fail closed with 503; `'allow'` lets them pass. Caches always fall back to asking the AS.
+   * A store full of unexpired replay marks is not a failure: new proofs get 503 either way.
    */
   onStoreError?: 'deny' | 'allow';
 }

@@ -68,8 +68,10 @@ export interface SenderConstraintOptions {
    *
    * > [!WARNING]
    * > Name a header only when the proxy always sets or removes it: a client that can send it
-   * > itself can claim any certificate. When Express's `trust proxy` is set, the header is
-   * > read only from trusted peers.
+   * > itself can claim any certificate. The header is read only from peers that Express's
+   * > `trust proxy` trusts; with `trust proxy` unset it is ignored (and the process warns
+   * > once). For Envoy's XFCC only the last element counts (the one the proxy in front of
+   * > the app wrote): use `SANITIZE_SET` or `APPEND_FORWARD` at the TLS-terminating hop.
    */
   clientCertificateHeader?: string;
 }

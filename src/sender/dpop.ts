@@ -12,11 +12,14 @@
  * 2. a compact JWS whose header and payload are JSON;
  * 3. `typ` is `dpop+jwt`;
  * 4. `alg` is asymmetric and in `dpopAlgorithms` (never `none`, never HMAC);
- * 5. `jwk` is a public key (no private members) that fits `alg`;
+ * 5. `jwk` is a public key (no private members) that fits `alg`: an RSA key with `e` = 65537
+ *    and a 2048–4096-bit modulus, an EC/OKP key on the curve `alg` names; checked before any
+ *    signature work, since the client picks the key and thereby the cost of verifying;
  * 6. the signature verifies with that key; unknown `crit` headers are refused;
  * 7. `jti`, `htm`, `htu` and `iat` are present;
  * 8. `htm` is the request method; `htu` the request URL without query and fragment
- *    (RFC 3986 §6 normalisation of scheme, host, default port and percent-encoding);
+ *    (RFC 3986 §6 normalisation of scheme, host, default port and percent-encoding; never
+ *    dot-segment removal: an `htu` or request path with `.`/`..` segments or `\` is refused);
  * 9. `nonce` is a current server nonce, when nonces are on;
  * 10. `iat` is within `dpopProofWindow` of now, either way;
  * 11. `ath` is base64url(SHA-256(access token)).
@@ -27,26 +30,28 @@
  *
  * Bounds of the replay set: one entry per accepted proof, kept until its `iat` leaves the
  * window; in the guard's `store` when it has one, else in a `memoryStore` of 100,000 entries
- * and 16 MiB. Keys are hashes of the key thumbprint and `jti`, so a client cannot spend
- * another client's `jti`.
+ * and 16 MiB. A mark is never dropped early to make room: when the set is full, new proofs
+ * are refused with 503 and `Retry-After` (whatever `onStoreError` says) and the process warns
+ * once. Keys are hashes of the key thumbprint and `jti`, so a client cannot spend another
+ * client's `jti`.
  *
  * @see [RFC 9449 §4.3 - Checking DPoP Proofs](https://www.rfc-editor.org/rfc/rfc9449#section-4.3)
  */
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, compactVerify, errors as joseErrors, importJWK, type JWK } from 'jose';
 import { DpopNonces } from './dpop-nonce.js';
+import { proofKeyProblem } from './proof-key.js';
 import { OAuthError } from '../errors/oauth-error.js';
-import { temporarilyUnavailable } from '../errors/factories.js';
+import { invalidRequest, temporarilyUnavailable } from '../errors/factories.js';
+import { parseExactUrl } from '../auth/request-url.js';
 import { decodeJws } from '../jwt/verify.js';
 import { SENDER_DEFAULTS, type SenderConfig } from '../options/sender.js';
-import { memoryStore, type Store } from '../store/memory.js';
+import { memoryStore, StoreFullError, type Store } from '../store/memory.js';
 
 /** Longest `DPoP` header value looked at. */
 export const MAX_PROOF_LENGTH = 8 * 1024;
 /** Longest `jti` accepted; it becomes (hashed) a key of the replay set. */
 const MAX_JTI_LENGTH = 256;
-/** JWK members that only private (or symmetric) keys have (RFC 7518 §6). */
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const KEY_PREFIX = 'rg:dpop:';
 
 /** What a proof is checked against. */
@@ -83,18 +88,15 @@ export function accessTokenHash(token: string): string {
 
 /**
  * The form of a URL that `htu` is compared in: scheme, host and port as the WHATWG parser
- * normalises them (lower case, default port dropped, dot segments resolved), percent-encoding
- * with upper-case hex and unreserved characters decoded, no query, no fragment, no userinfo.
- * `undefined` for anything that is not an absolute http(s) URL.
+ * normalises them (lower case, default port dropped), percent-encoding with upper-case hex and
+ * unreserved characters decoded, no query, no fragment, no userinfo. `undefined` for anything
+ * that is not an absolute http(s) URL, and for one whose path a parser would rewrite (a
+ * backslash, a control character, a `.`/`..` segment in any spelling): dot segments are never
+ * resolved, since the router routes the path as sent (`auth/request-url.ts`).
  */
 export function normalizeHtu(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const url = parseExactUrl(value);
+  if (url === undefined) return undefined;
   const path = url.pathname.replace(/%[0-9A-Fa-f]{2}/g, (escape) => {
     const char = String.fromCharCode(Number.parseInt(escape.slice(1), 16));
     return /^[A-Za-z0-9\-._~]$/.test(char) ? char : escape.toUpperCase();
@@ -108,6 +110,7 @@ export class DpopProofs {
   readonly #store: Store;
   readonly #timeoutMs: number;
   readonly #onStoreError: 'deny' | 'allow';
+  #warnedFull = false;
   /** Server nonces, when `dpopNonce` is on. */
   readonly nonces: DpopNonces | undefined;
 
@@ -131,7 +134,7 @@ export class DpopProofs {
     const { header, payload } = decoded;
     if (header.typ !== 'dpop+jwt') throw invalidDpopProof('DPoP proof typ must be "dpop+jwt"');
     const alg = this.#checkAlgorithm(header.alg as string);
-    const jwk = checkJwk(header.jwk);
+    const jwk = checkJwk(header.jwk, alg);
     await verifySignature(proof, jwk, alg);
 
     const { jti, htm, htu, iat, ath } = payload;
@@ -142,7 +145,9 @@ export class DpopProofs {
     if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalidDpopProof('DPoP proof has no numeric iat');
     if (htm !== input.method) throw invalidDpopProof('DPoP proof htm does not match the request method');
     const expectedHtu = normalizeHtu(input.url);
-    if (expectedHtu === undefined || normalizeHtu(htu) !== expectedHtu) {
+    // Only from `guard.verify(token, { request })`: the Express adapter refuses such a request earlier.
+    if (expectedHtu === undefined) throw invalidRequest('request URL is not an absolute http(s) URL without dot segments');
+    if (normalizeHtu(htu) !== expectedHtu) {
       throw invalidDpopProof('DPoP proof htu does not match the request URL');
     }
     const nextNonce = this.#checkNonce(payload.nonce, now);
@@ -167,10 +172,28 @@ export class DpopProofs {
     try {
       first = await withTimeout(Promise.resolve().then(() => this.#store.setIfAbsent(key, '1', ttlMs)), this.#timeoutMs);
     } catch (cause) {
+      // Full is a bound, not an outage: accepting unchecked would let any replay through.
+      if (cause instanceof StoreFullError) throw this.#full(cause);
       if (this.#onStoreError === 'allow') return;
       throw temporarilyUnavailable('the DPoP replay store is unavailable; retry later', 1, cause);
     }
     if (!first) throw invalidDpopProof('DPoP proof jti already used (replay)');
+  }
+
+  /** 503 for a proof the full `jti` set cannot take; warns once with the sizing advice. */
+  #full(cause: StoreFullError): OAuthError {
+    if (!this.#warnedFull) {
+      this.#warnedFull = true;
+      const span = 2 * this.#config.dpopProofWindow;
+      process.emitWarning(
+        `resource-guard: the DPoP jti replay set is full (${cause.bounds.maxEntries} entries, ${cause.bounds.maxBytes} bytes of keys and values); ` +
+          `new DPoP proofs are refused with 503 until marks expire. It holds one entry per proof accepted within ${span} s ` +
+          `(dpopProofWindow either way): give createGuard a store with room for the peak proofs per second × ${span}, ` +
+          'e.g. store: memoryStore({ maxEntries, maxBytes }) or a shared redisStore(client).',
+        { code: 'RESOURCE_GUARD_REPLAY_SET_FULL' },
+      );
+    }
+    return temporarilyUnavailable('the DPoP replay set is full; retry later', cause.retryAfter, cause);
   }
 
   /** `use_dpop_nonce` with the current nonce in `DPoP-Nonce` (RFC 9449 §9). */
@@ -210,14 +233,13 @@ function singleProof(proofs: readonly string[]): string {
   return proof;
 }
 
-function checkJwk(jwk: unknown): Record<string, unknown> {
+function checkJwk(jwk: unknown, alg: string): Record<string, unknown> {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
     throw invalidDpopProof('DPoP proof header has no jwk');
   }
   const key = jwk as Record<string, unknown>;
-  if (PRIVATE_MEMBERS.some((member) => member in key)) {
-    throw invalidDpopProof('DPoP proof jwk contains private key material');
-  }
+  const problem = proofKeyProblem(key, alg);
+  if (problem !== undefined) throw invalidDpopProof(`DPoP proof ${problem}`);
   return key;
 }
 

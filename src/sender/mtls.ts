@@ -11,6 +11,7 @@
  * @see [RFC 8705 §3 - Mutual-TLS Client Certificate-Bound Access Tokens](https://www.rfc-editor.org/rfc/rfc8705#section-3)
  */
 import { createHash, X509Certificate } from 'node:crypto';
+import { isXfcc, lastElementCert } from './xfcc.js';
 
 /** Longest forwarded-certificate header value looked at. */
 export const MAX_CERTIFICATE_HEADER_LENGTH = 16 * 1024;
@@ -37,16 +38,19 @@ export function certificateMismatch(x5t: string, certificate: Uint8Array | undef
 /**
  * The DER bytes of a certificate a proxy forwarded, or `undefined` when the value holds none
  * that parses. Understood: RFC 9440 (`:base64:`), PEM (raw, with spaces for newlines, or
- * URL-encoded), bare base64 DER, and Envoy's `X-Forwarded-Client-Cert` (`Cert="…"`, the
- * first element: the client's).
+ * URL-encoded), bare base64 DER, and Envoy's `X-Forwarded-Client-Cert` (`Cert="…"` of the
+ * *last* element, the one the proxy in front of the app wrote: `xfcc.ts`).
  *
  * @see [RFC 9440 §2 - HTTP Header Fields and Processing Rules](https://www.rfc-editor.org/rfc/rfc9440#section-2)
  */
 export function parseForwardedCertificate(value: string): Uint8Array | undefined {
   let text = value.trim();
   if (text.length === 0 || text.length > MAX_CERTIFICATE_HEADER_LENGTH) return undefined;
-  const xfcc = /(?:^|;)\s*Cert="?([^";,]+)"?/i.exec(text.split(',')[0]!);
-  if (xfcc !== null) text = xfcc[1]!;
+  if (isXfcc(text)) {
+    const cert = lastElementCert(text);
+    if (cert === undefined) return undefined;
+    text = cert;
+  }
   if (/^:[A-Za-z0-9+/=]+:$/.test(text)) return derOf(text.slice(1, -1));
   if (text.includes('%')) {
     try {

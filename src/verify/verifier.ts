@@ -166,16 +166,13 @@ export class TokenVerifier {
   #known(token: string, hash: string): AuthInfo | undefined {
     // A verified token is never refused for good, nor the other way round: the common case first.
     const verified = this.tokenCache?.get(hash);
-    if (verified !== undefined) return verified.token === token ? verified : this.#respelled(verified, token);
+    if (verified !== undefined) return sameSpelling(verified, token);
     const refused = this.refusals?.get(hash);
     if (refused !== undefined) throw invalidToken(refused);
     // With `introspectJwt`, a JWT's signature is checked on every call before its introspection.
-    return this.config.introspection?.introspectJwt ? undefined : this.introspector?.cached(token, hash);
-  }
-
-  /** The cached decision for the other ECDSA spelling of `token`, with `token` as presented. */
-  #respelled(auth: AuthInfo, token: string): AuthInfo {
-    return toAuthInfo(token, auth.tokenType, auth.issuer, auth.claims, this.config.scopeClaims);
+    if (this.config.introspection?.introspectJwt) return undefined;
+    const introspected = this.introspector?.cached(token, hash);
+    return introspected === undefined ? undefined : sameSpelling(introspected, token);
   }
 
   async #decide(token: string, hash: string, audience: AudienceCheck): Promise<AuthInfo> {
@@ -205,7 +202,7 @@ export class TokenVerifier {
   async #introspect(token: string, hash: string, reasonWithout: string, jwt?: IntrospectedJwt): Promise<AuthInfo> {
     const auth = await this.introspector?.introspect(token, hash, jwt);
     if (auth === undefined) throw invalidToken(reasonWithout);
-    return auth;
+    return sameSpelling(auth, token);
   }
 
   #resolveKeys = (issuer: string, alg: string, kid: string | undefined): Promise<KeyLookup> =>
@@ -222,3 +219,16 @@ function jwksUriOf(metadata: AuthorizationServerMetadata, issuer: string): strin
   }
   return metadata.jwks_uri;
 }
+
+/**
+ * `auth` when it was decided for `token` as spelt. Both ECDSA spellings of a token share one
+ * cache key (jwt/canonical.ts); while a decision is remembered, only the spelling it was made
+ * for passes, so the other one (`s` replaced by `n − s`, which nobody but someone re-spelling
+ * a captured token sends) cannot appear as a second token in logs, audits or deny-lists. Not a
+ * remembered refusal: that would refuse the first spelling too.
+ */
+function sameSpelling(auth: AuthInfo, token: string): AuthInfo {
+  if (auth.token !== token) throw invalidToken('invalid signature: another spelling of a token in use');
+  return auth;
+}
+

@@ -24,7 +24,7 @@
  * | `request_aborted` | 400 | the sender closed the connection mid-body |
  * | `invalid_payload` | 400 | the verified body is not UTF-8 JSON |
  * | `body_already_parsed` | 500 | a body parser ran first; the signed bytes are gone |
- * | `store_unavailable` | 503 | the replay store failed and `onStoreError` is `'deny'` |
+ * | `store_unavailable` | 503 | the replay store failed and `onStoreError` is `'deny'`, or it is full of unexpired marks |
  *
  * @example
  * ```ts
@@ -106,7 +106,7 @@ export class WebhookError extends Error {
   /** Response headers to send: `Retry-After` on 503, otherwise none. */
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: WebhookErrorCode, description: string, options?: { cause?: unknown }) {
+  constructor(code: WebhookErrorCode, description: string, options?: { cause?: unknown; retryAfter?: number }) {
     super(description, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = WEBHOOK_ERROR_STATUS[code];
@@ -114,7 +114,7 @@ export class WebhookError extends Error {
     this.description = description;
     this.expose = this.status < 500;
     const headers: Record<string, string> = {};
-    if (this.status === 503) headers['Retry-After'] = String(RETRY_AFTER_SECONDS);
+    if (this.status === 503) headers['Retry-After'] = String(options?.retryAfter ?? RETRY_AFTER_SECONDS);
     this.headers = Object.freeze(headers);
   }
 }

@@ -5,7 +5,7 @@
  * A scheme only says how to verify (`telnyx.ts`, `standard.ts`); this file never looks at a
  * signature. Errors go to `next(err)` as `WebhookError`s.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { nowSeconds } from './delivery-headers.js';
 import type { WebhookConfig } from './options.js';
 import { parseJsonBody } from './payload.js';
@@ -61,23 +61,22 @@ type WebhookRequest = IncomingMessage & { body?: unknown; webhook?: WebhookDeliv
 
 /** Builds the middleware for one scheme and one resolved configuration. */
 export function createWebhookMiddleware(config: WebhookConfig, verifier: SchemeVerifier): WebhookMiddleware {
-  const checkReplay = createReplayGuard(config);
+  const checkReplay = createReplayGuard({ ...config, scheme: verifier.scheme === 'telnyx' ? 'Telnyx' : 'Standard Webhooks' });
 
-  async function accept(req: WebhookRequest, res: ServerResponse): Promise<void> {
+  async function accept(req: WebhookRequest): Promise<void> {
     const readBody = prepareRawBody(req, config.limit);
     const now = nowSeconds();
     const delivery = await verifier.verify(req.headers, readBody, now);
     const payload = config.parseJson ? parseJsonBody(delivery.body) : delivery.body;
     const id = delivery.id ?? verifier.deliveryId?.(payload);
 
+    // The last step that can refuse. Once marked, the delivery is the handler's: nothing
+    // forgets the mark, not a client hanging up nor a 5xx answer, or every replay of a captured
+    // delivery would run the handler's side effects again (issue 17, finding 13).
     const mark = await checkReplay(
       replayKey(verifier.scheme, delivery.timestamp, id, delivery.body),
       replayTtlMs(delivery.timestamp, config.tolerance, nowSeconds()),
     );
-    // 'close' follows 'finish' too; unfinished means the sender never got an answer.
-    res.once('close', () => {
-      if (!res.writableFinished || res.statusCode >= 500) mark.release();
-    });
 
     req.body = payload;
     req.webhook = {
@@ -88,9 +87,9 @@ export function createWebhookMiddleware(config: WebhookConfig, verifier: SchemeV
     };
   }
 
-  return function webhookMiddleware(req, res, next) {
+  return function webhookMiddleware(req, _res, next) {
     const start = performance.now();
-    accept(req, res).then(
+    accept(req).then(
       () => {
         publishVerified(verifier.scheme, (req as WebhookRequest).webhook, start);
         next();

@@ -25,7 +25,8 @@ export interface WebhookOptions {
   /**
    * Where accepted deliveries are remembered until their timestamp leaves the window.
    * Default: a `memoryStore()` per middleware (10,000 entries, 8 MiB), which protects one
-   * process; give every instance the same shared store when several run.
+   * process; give every instance the same shared store when several run. A mark is never
+   * dropped early: a store full of unexpired marks refuses new deliveries with 503.
    */
   store?: Store;
   /**

@@ -13,16 +13,22 @@
  * traffic. Marks are set only after the signature verified: an attacker without the key
  * cannot fill the store.
  *
+ * Bounds: a mark is never dropped before its TTL to make room (`store/memory.ts`): when the
+ * store is full of marks, a new delivery is refused with 503 and `Retry-After` (the provider
+ * retries), whatever `onStoreError` says, and the process warns once with the sizing advice.
+ *
  * Failure rules, as DESIGN.md fixes them:
  * - the store fails or is slower than `timeout`: with `onStoreError: 'deny'` the delivery is
  *   refused with 503, and the mark a late `setIfAbsent` may still write is removed once it
  *   lands, so the provider's identical retry is not taken for a replay (the event would be
  *   lost); with `'allow'` the delivery passes unchecked;
- * - the app fails the delivery (5xx, or the connection closes before the answer): the mark
- *   is released, for the same reason.
+ * - once a mark is set the delivery goes to the handler, and the mark stays whatever
+ *   happens next (a 5xx answer, a client that hangs up): releasing it would let a captured
+ *   delivery run the handler again and again. Providers retry with a new timestamp and
+ *   signature, a new delivery, so their retries are not refused.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Store } from '../store/memory.js';
+import { StoreFullError, type Store } from '../store/memory.js';
 import { WebhookError } from './errors.js';
 import type { WebhookScheme } from './types.js';
 
@@ -30,20 +36,22 @@ import type { WebhookScheme } from './types.js';
 export interface ReplayMark {
   /** The delivery was seen before and `onReplay` is `'allow'`. */
   readonly duplicate: boolean;
-  /** Forgets the mark this request set, if it set one. Never throws. */
-  release(): void;
 }
 
 export interface ReplayGuardConfig {
   readonly store: Store;
+  /** The scheme's name in the sizing warning. */
+  readonly scheme: string;
+  /** Seconds a delivery's timestamp may be from now, either way: how long marks live. */
+  readonly tolerance: number;
   readonly onStoreError: 'deny' | 'allow';
   readonly onReplay: 'deny' | 'allow';
   readonly timeoutMs: number;
 }
 
 const KEY_PREFIX = 'rg:webhook:';
-const NO_MARK: ReplayMark = Object.freeze({ duplicate: false, release() {} });
-const DUPLICATE: ReplayMark = Object.freeze({ duplicate: true, release() {} });
+const NO_MARK: ReplayMark = Object.freeze({ duplicate: false });
+const DUPLICATE: ReplayMark = Object.freeze({ duplicate: true });
 
 /** The store key of one signed delivery. */
 export function replayKey(scheme: WebhookScheme, timestamp: number, id: string | undefined, body: Buffer): string {
@@ -74,6 +82,23 @@ export function createReplayGuard(config: ReplayGuardConfig) {
       .catch(() => {});
   }
 
+  let warnedFull = false;
+  /** 503 for a delivery the full replay set cannot take; warns once with the sizing advice. */
+  function full(cause: StoreFullError): WebhookError {
+    if (!warnedFull) {
+      warnedFull = true;
+      const span = 2 * config.tolerance;
+      process.emitWarning(
+        `resource-guard/webhooks: the ${config.scheme} replay set is full (${cause.bounds.maxEntries} entries, ${cause.bounds.maxBytes} bytes of keys and values); ` +
+          `new deliveries are refused with 503 (the provider retries) until marks expire. It holds one entry per delivery accepted within ${span} s ` +
+          `(tolerance either way): pass a store with room for the peak deliveries per second × ${span}, ` +
+          'e.g. store: memoryStore({ maxEntries, maxBytes }) or a shared redisStore(client).',
+        { code: 'RESOURCE_GUARD_REPLAY_SET_FULL' },
+      );
+    }
+    return new WebhookError('store_unavailable', 'the replay set is full; retry later', { cause, retryAfter: cause.retryAfter });
+  }
+
   return async function checkReplay(key: string, ttlMs: number): Promise<ReplayMark> {
     // A random token as the value lets a later clean-up tell this request's mark from another's.
     const token = randomBytes(9).toString('base64url');
@@ -82,6 +107,8 @@ export function createReplayGuard(config: ReplayGuardConfig) {
     try {
       first = await withTimeout(pending, config.timeoutMs);
     } catch (cause) {
+      // Full is a bound, not an outage: accepting unchecked would let any replay through.
+      if (cause instanceof StoreFullError) throw full(cause);
       if (config.onStoreError === 'allow') return NO_MARK;
       // The write may still land (a queued SET NX); undo it when it does.
       pending.then(
@@ -94,7 +121,7 @@ export function createReplayGuard(config: ReplayGuardConfig) {
       if (config.onReplay === 'allow') return DUPLICATE;
       throw new WebhookError('replayed', 'this delivery was already accepted');
     }
-    return { duplicate: false, release: () => forget(key, token) };
+    return NO_MARK;
   };
 }
 

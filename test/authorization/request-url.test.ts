@@ -153,10 +153,11 @@ describe.each(flavours)('$name', (flavour) => {
       expect((await request(app, '/.well-known/oauth-protected-resource/other').set(forwarded)).status).toBe(404);
     });
 
-    it('a Host that is not a host is refused, never used', async () => {
+    it('a Host that is not a host is refused as a malformed request, never used', async () => {
       const app = appWith(false);
       const res = await request(app, '/mcp', mcpToken('http://a/b/mcp')).set('Host', 'a/b');
-      expect(res.status).toBe(401);
+      expect(res.status).toBe(400);
+      expect(bearerParams(res).error).toBe('invalid_request');
     });
   });
 });

@@ -219,7 +219,7 @@ describe.each(flavours)('$name', (flavour) => {
       const tampered = `${valid.slice(0, valid.lastIndexOf('.') + 1)}${Buffer.alloc(64, 1).toString('base64url')}`;
       expectDpopFailure(await call('/api/messages', { dpop: tampered }), 'invalid_dpop_proof', /signature invalid/);
       const p384 = await dpopKey('ES384');
-      expectDpopFailure(await call('/api/messages', { dpop: await good('/api/messages', { header: { jwk: p384.publicJwk } }) }), 'invalid_dpop_proof', /not a ES256 public key/);
+      expectDpopFailure(await call('/api/messages', { dpop: await good('/api/messages', { header: { jwk: p384.publicJwk } }) }), 'invalid_dpop_proof', /jwk is not on P-256, as ES256 needs/);
       expectDpopFailure(await call('/api/messages', { dpop: 'not-a-jws' }), 'invalid_dpop_proof', /not a compact JWS/);
     });
 

@@ -169,7 +169,8 @@ describe.each(flavours)('$name behind a TLS-terminating proxy (clientCertificate
   };
 
   it.each(Object.entries(forwarded))('%s', async (_name, encode) => {
-    const app = guardApp(flavour, { clientCertificateHeader: 'X-Client-Cert' });
+    // The header counts only from a peer `trust proxy` trusts (issue 17): here, the loopback proxy.
+    const app = guardApp(flavour, { clientCertificateHeader: 'X-Client-Cert' }, (a) => a.set('trust proxy', 'loopback'));
     const token = await certificateBoundToken();
     const send = (value: string) => supertest(app).get('/api/messages').set('Authorization', `Bearer ${token}`).set('X-Client-Cert', value);
     const ok = await send(encode(alice));
@@ -179,7 +180,7 @@ describe.each(flavours)('$name behind a TLS-terminating proxy (clientCertificate
     expect((await supertest(app).get('/api/messages').set('Authorization', `Bearer ${token}`)).status).toBe(401);
   });
 
-  it("with Express's trust proxy set, only a trusted peer's header counts", async () => {
+  it("only a peer Express's trust proxy trusts may send the header", async () => {
     const token = await certificateBoundToken();
     const header = encodeURIComponent(alice.cert);
     const untrusted = guardApp(flavour, { clientCertificateHeader: 'x-client-cert' }, (app) => app.set('trust proxy', '10.0.0.1'));
@@ -214,7 +215,8 @@ describe('parseForwardedCertificate', () => {
     ['URL-encoded PEM', (c: Credential) => encodeURIComponent(c.cert)],
     ['bare base64 DER', (c: Credential) => c.der.toString('base64')],
     ['RFC 9440', (c: Credential) => `:${c.der.toString('base64')}:`],
-    ['XFCC, first element', (c: Credential) => `By=spiffe://a;Cert="${encodeURIComponent(c.cert)}",By=spiffe://b;Cert="${encodeURIComponent(mallory.cert)}"`],
+    // The last element is the one the proxy in front of the app wrote (issue 17).
+    ['XFCC, last element', (c: Credential) => `By=spiffe://a;Cert="${encodeURIComponent(mallory.cert)}",By=spiffe://b;Cert="${encodeURIComponent(c.cert)}"`],
   ])('%s', (_name, encode) => {
     expect(Buffer.from(parseForwardedCertificate(encode(alice))!)).toEqual(alice.der);
   });

@@ -4,10 +4,11 @@
  * ECDSA signatures are malleable: replacing `s` with `n − s` gives a second valid spelling of
  * every ES256/384/512 token, with another SHA-256, so every cache keyed by the token's hash
  * saw two tokens (two verifications, two introspection calls, two shared-store entries). The
- * guard now keys them all by the low-`s` spelling: the twin of a token is the same token
- * (decided from the cache, `cached: true`), yet `req.auth.token` is what the client sent.
- * Refusing high `s` instead would refuse about half the tokens of common signers (OpenSSL,
- * WebCrypto): the test signs with node:crypto, as they do, and both spellings pass.
+ * guard now keys them all by the low-`s` spelling, so the twin of a token is the same token,
+ * and while that token is remembered only the spelling it was accepted with passes: the twin
+ * is refused. Refusing every high `s` instead would refuse about half the tokens of common
+ * signers (OpenSSL, WebCrypto): the test signs with node:crypto, as they do, and either
+ * spelling, seen first, passes.
  *
  * DPoP proofs are ECDSA-signed too: their twin carries the same `jti`, so the replay set
  * (keyed by the key's thumbprint and `jti`) refuses it once the proof is spent.
@@ -82,7 +83,7 @@ describe.each(flavours)('$name', (flavour) => {
     it.each([
       ['a high-s token', true],
       ['a low-s token', false],
-    ])('%s and its n − s twin are one token: verified once, each answered as sent', async (_name, high) => {
+    ])('%s and its n − s twin are one token: the spelling seen first passes, the twin is refused', async (_name, high) => {
       const app = appFor(flavour);
       const token = mintWith(high, () => as.mintJwt({ alg }), alg);
       const other = twin(token, alg);
@@ -90,12 +91,27 @@ describe.each(flavours)('$name', (flavour) => {
       const events = recordEvents();
       try {
         expect(expectOk<AuthInfo>(await request(app, '/api/data', token)).token).toBe(token);
-        expect(expectOk<AuthInfo>(await request(app, '/api/data', other)).token).toBe(other);
+        const refused = await request(app, '/api/data', other);
+        expect(refused.status).toBe(401);
+        expect(bearerParams(refused)).toMatchObject({ error: 'invalid_token', error_description: 'invalid signature: another spelling of a token in use' });
+        // Not a remembered refusal: the spelling accepted first still passes, from the cache.
         expect(expectOk<AuthInfo>(await request(app, '/api/data', token)).token).toBe(token);
-        expect(events.of('resource-guard:token:accepted').map((e) => e.cached)).toEqual([false, true, true]);
+        expect(events.of('resource-guard:token:accepted').map((e) => e.cached)).toEqual([false, true]);
+        expect(events.of('resource-guard:token:rejected').map((e) => e.reason)).toEqual(['signature']);
       } finally {
         events.stop();
       }
+    });
+
+    it.each([
+      ['a high-s token', true],
+      ['a low-s token', false],
+    ])('%s: its twin, seen first by a guard, passes there, and then the token itself is refused', async (_name, high) => {
+      const app = appFor(flavour);
+      const token = mintWith(high, () => as.mintJwt({ alg }), alg);
+      const other = twin(token, alg);
+      expect(expectOk<AuthInfo>(await request(app, '/api/data', other)).token).toBe(other);
+      expect((await request(app, '/api/data', token)).status).toBe(401);
     });
 
     it('a forged token and its twin are refused alike', async () => {
@@ -109,16 +125,18 @@ describe.each(flavours)('$name', (flavour) => {
     });
   });
 
-  it('introspection: the twin of an undecidable ES256 JWT joins the same answer (one call)', async () => {
+  it('introspection: the twin of an undecidable ES256 JWT is decided by the same answer (one call) and refused', async () => {
     const app = appFor(flavour, { introspection });
     const token = as.mintJwt({ alg: 'ES256', key: unpublished, kid: unpublished.kid });
     as.resetCounts();
     expect(expectOk<AuthInfo>(await request(app, '/api/data', token)).token).toBe(token);
-    expect(expectOk<AuthInfo>(await request(app, '/api/data', twin(token, 'ES256'))).token).toBe(twin(token, 'ES256'));
+    const refused = await request(app, '/api/data', twin(token, 'ES256'));
+    expect(refused.status).toBe(401);
+    expect(bearerParams(refused).error_description).toBe('invalid signature: another spelling of a token in use');
     expect(as.count('introspection')).toBe(1);
   });
 
-  it('a shared store: one entry for both spellings', async () => {
+  it('a shared store: one entry for both spellings (each instance remembers the spelling it saw)', async () => {
     const store = memoryStore();
     const first = appFor(flavour, { introspection, store });
     const second = appFor(flavour, { introspection, store });

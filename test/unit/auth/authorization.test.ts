@@ -28,6 +28,13 @@ describe('normalizeResourceUrl', () => {
     ['https://user@mcp.example.com/mcp', undefined],
     ['urn:example:api', undefined],
     ['not a url', undefined],
+    // Never resolved before comparing (issue 17, finding 11).
+    ['https://mcp.example.com/orgs/evil/../victim/mcp', undefined],
+    ['https://mcp.example.com/orgs/evil/%2E%2e/victim/mcp', undefined],
+    ['https://mcp.example.com/orgs/victim/./mcp', undefined],
+    ['https://mcp.example.com/orgs\\victim\\mcp', undefined],
+    ['https://mcp.example.com/orgs/vic\ttim/mcp', undefined],
+    [' https://mcp.example.com/mcp', undefined],
   ])('%s → %s', (input, expected) => {
     expect(normalizeResourceUrl(input)).toBe(expected);
   });

@@ -24,7 +24,6 @@ describe('normalizeHtu (RFC 9449 §4.3 step 9, RFC 3986 §6)', () => {
     ['http://api.example.com:80/a', 'http://api.example.com/a'],
     ['https://api.example.com/a?x=1#frag', 'https://api.example.com/a'],
     ['https://api.example.com/%7euser/%2fx', 'https://api.example.com/~user/%2Fx'],
-    ['https://api.example.com/a/./b/../c', 'https://api.example.com/a/c'],
     ['https://api.example.com', 'https://api.example.com/'],
     ['https://user:pw@api.example.com/a', 'https://api.example.com/a'],
   ];
@@ -44,7 +43,18 @@ describe('normalizeHtu (RFC 9449 §4.3 step 9, RFC 3986 §6)', () => {
     expect(normalizeHtu(a)).not.toBe(normalizeHtu(b));
   });
 
-  it.each(['/relative', 'ftp://example.com/a', 'not a url', ''])('%j is no htu', (value) => {
+  it.each([
+    '/relative',
+    'ftp://example.com/a',
+    'not a url',
+    '',
+    // Never resolved: the router routes the path as sent (issue 17, finding 12).
+    'https://api.example.com/a/./b/../c',
+    'https://api.example.com/a/%2e%2E/c',
+    'https://api.example.com/a\\..\\c',
+    'https://api.example.com/a/b\tc',
+    'https:api.example.com/a',
+  ])('%j is no htu', (value) => {
     expect(normalizeHtu(value)).toBeUndefined();
   });
 });
@@ -192,7 +202,7 @@ describe('extractCredentials', () => {
       new Set(['header', 'body'] as const),
       true,
     );
-    expect(credentials).toEqual({ token: 'abc', scheme: 'Bearer' });
+    expect(credentials).toEqual({ token: 'abc', scheme: 'Bearer', location: 'body' });
   });
 });
 
