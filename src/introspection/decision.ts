@@ -5,6 +5,7 @@
  * @see [RFC 7662 §4 - Security Considerations](https://www.rfc-editor.org/rfc/rfc7662#section-4)
  */
 import { invalidToken } from '../errors/factories.js';
+import { declaredNonAccessUse, isRefreshUse } from '../auth/token-use.js';
 import type { IntrospectionConfig } from '../options/introspection.js';
 import type { GuardConfig } from '../options/normalize.js';
 import type { IntrospectionResponse } from './request.js';
@@ -35,9 +36,13 @@ export function checkAnswer(
   } else if (options.requireAudience) {
     throw invalidToken('introspection response has no audience');
   }
+  // RFC 7662 lets a server answer active for a refresh token; some say which it was.
   if (typeof response.token_type === 'string' && /refresh/i.test(response.token_type)) {
     throw invalidToken('refresh tokens are not access tokens');
   }
+  const use = declaredNonAccessUse(response);
+  if (use !== undefined && isRefreshUse(use.value)) throw invalidToken('refresh tokens are not access tokens');
+  if (use !== undefined) throw invalidToken(`token type "${use.value}" (claim ${use.claim}) is not an access token`);
 }
 
 /** Milliseconds `response` may be cached: `negativeMaxAge` when inactive, else until `min(exp, maxAge)`. */
