@@ -49,8 +49,8 @@ function unknownOptionMessage(key: string, known: readonly string[], factory: st
 
 /**
  * The known name nearest to `key`, when it is near enough to be what was meant: at most two
- * edits, or two fifths of the key's length for longer names (`clientSecrt`, `maxConcurency`).
- * Ties go to the name listed first.
+ * edits, or two fifths of the key's length for longer names (`clientSecrt`, `maxConcurency`),
+ * or one name starting with the other (`dpopProof`, `aud`). Ties go to the name listed first.
  */
 export function closestName(key: string, known: readonly string[]): string | undefined {
   const wanted = key.toLowerCase();
@@ -58,7 +58,9 @@ export function closestName(key: string, known: readonly string[]): string | und
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const name of known) {
-    const distance = editDistance(wanted, name.toLowerCase());
+    const lower = name.toLowerCase();
+    const prefix = Math.min(lower.length, wanted.length) >= 3 && (wanted.startsWith(lower) || lower.startsWith(wanted));
+    const distance = Math.min(editDistance(wanted, lower), prefix ? limit : Infinity);
     if (distance < bestDistance) {
       best = name;
       bestDistance = distance;

@@ -23,6 +23,7 @@ import { withSenderChallenge } from '../sender/challenge.js';
 import { toDpopMode, type DpopMode } from '../options/sender.js';
 import { extractCredentials, type Credentials } from '../auth/extract.js';
 import type { TokenVerifier } from '../verify/verifier.js';
+import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -93,6 +94,15 @@ export interface AuthenticateOptions {
    */
   dpop?: DpopMode;
 }
+
+/** Every option name of `authenticate()`, for the strict check. */
+export const AUTHENTICATE_OPTIONS = optionNames<AuthenticateOptions>({
+  optional: true,
+  audience: true,
+  resourcePath: true,
+  origins: true,
+  dpop: true,
+});
 
 /**
  * Authenticates the request for its route's audience (`route.ts`), then calls `done`
@@ -204,6 +214,8 @@ export function authenticateMiddleware(
   options: AuthenticateOptions = {},
   resources?: ResourceRegistry,
 ): RequestHandler {
+  if (typeof options !== 'object' || options === null) throw new TypeError('authenticate(): options must be an object');
+  checkOptionNames(options, AUTHENTICATE_OPTIONS, 'authenticate()');
   const optional = options.optional ?? false;
   const dpop = toDpopMode(options.dpop, 'authenticate(): "dpop"', verifier.config.sender.dpop);
   const resolveRoute = resources === undefined ? undefined : compileRouteAudience(verifier, resources, options);

@@ -13,6 +13,7 @@
  * used entries go first, and every entry expires after its own TTL.
  */
 import { LRUCache } from 'lru-cache';
+import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
 
 /** Shared state for caches and replay sets. Every duration is in milliseconds. */
 export interface Store {
@@ -37,6 +38,8 @@ export interface MemoryStoreOptions {
   maxBytes?: number;
 }
 
+const MEMORY_STORE_OPTIONS = optionNames<MemoryStoreOptions>({ maxEntries: true, maxBytes: true });
+
 /** Options of a store-backed consumer that is created without a store of its own. */
 export const MEMORY_STORE_DEFAULTS = Object.freeze({
   maxEntries: 10_000,
@@ -53,6 +56,8 @@ export interface MemoryStore extends Store {
 
 /** Creates the default in-memory {@link Store}. */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  if (typeof options !== 'object' || options === null) throw new TypeError('memoryStore(): options must be an object');
+  checkOptionNames(options, MEMORY_STORE_OPTIONS, 'memoryStore()');
   const maxEntries = options.maxEntries ?? MEMORY_STORE_DEFAULTS.maxEntries;
   const maxBytes = options.maxBytes ?? MEMORY_STORE_DEFAULTS.maxBytes;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {

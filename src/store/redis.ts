@@ -15,6 +15,7 @@
  * @see [Redis SET](https://redis.io/docs/latest/commands/set/)
  */
 import type { Store } from './memory.js';
+import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
 
 /** The one method of a Redis client this store uses: node-redis's `sendCommand`. */
 export interface RedisCommandClient {
@@ -46,6 +47,7 @@ export function redisStore(client: RedisCommandClient, options: RedisStoreOption
   if (typeof client?.sendCommand !== 'function') {
     throw new TypeError('redisStore() needs a connected node-redis client (with sendCommand)');
   }
+  checkOptionNames(options, optionNames<RedisStoreOptions>({ prefix: true }), 'redisStore()');
   const prefix = options.prefix ?? 'rg:';
   if (typeof prefix !== 'string') throw new TypeError('"prefix" must be a string');
   const ttl = (ttlMs: number) => String(Math.max(1, Math.ceil(ttlMs)));
