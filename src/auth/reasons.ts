@@ -55,7 +55,7 @@ const INVALID_TOKEN_REASONS: ReadonlyArray<readonly [RegExp, RejectionReason]> =
   [/issuer/, 'issuer'],
   [/not found in the JWKS|^no key for /, 'unknown_key'],
   [/algorithm|alg 'none'/, 'algorithm'],
-  [/token type/, 'type'],
+  [/token type|an ID token/, 'type'],
   [/not active|refresh tokens/, 'inactive'],
   [/need introspection|cannot be verified locally/, 'not_verifiable'],
   [/too large/, 'too_large'],

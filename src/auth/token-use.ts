@@ -21,6 +21,13 @@ export function declaredNonAccessUse(claims: Record<string, unknown>): { claim: 
   return undefined;
 }
 
+const ACCESS = /^(?:access|access_token|bearer|dpop)$/i;
+
+/** True when `claims` say outright that this is an access token (Keycloak's `typ: "Bearer"`, Cognito's `token_use: "access"`). */
+export function declaresAccessUse(claims: Record<string, unknown>): boolean {
+  return ['token_use', 'typ'].some((claim) => typeof claims[claim] === 'string' && ACCESS.test(claims[claim]));
+}
+
 /** True when the declared use is a refresh token (answered as `refresh tokens are not access tokens`). */
 export function isRefreshUse(value: string): boolean {
   return /refresh|offline/i.test(value);

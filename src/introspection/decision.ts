@@ -13,7 +13,7 @@ import type { IntrospectionResponse } from './request.js';
 /** Refuses `response` unless it is active and fits this API: time, issuer, audience, token type. */
 export function checkAnswer(
   response: IntrospectionResponse,
-  config: Pick<GuardConfig, 'clockTolerance' | 'issuers'>,
+  config: Pick<GuardConfig, 'clockTolerance' | 'issuers' | 'audiences'>,
   options: Pick<IntrospectionConfig, 'requireAudience'>,
 ): void {
   if (!response.active) throw invalidToken('token is not active');
@@ -30,12 +30,11 @@ export function checkAnswer(
     throw invalidToken('issuer not trusted');
   }
   // Whether `aud` names this resource is checked per call (auth/audience.ts): routes may differ.
-  if (response.aud !== undefined) {
-    const audiences: unknown[] = Array.isArray(response.aud) ? response.aud : [response.aud];
-    if (!audiences.some((a) => typeof a === 'string')) throw invalidToken('audience mismatch');
-  } else if (options.requireAudience) {
-    throw invalidToken('introspection response has no audience');
-  }
+  // An `aud` naming nothing (Ory Hydra answers `aud: []`) is a mismatch for a guard with an
+  // audience, and no audience for one with `clientIds` alone, which does not compare it.
+  const audiences = response.aud === undefined ? [] : (Array.isArray(response.aud) ? response.aud : [response.aud]).filter((a) => typeof a === 'string');
+  if (audiences.length === 0 && response.aud !== undefined && config.audiences.length > 0) throw invalidToken('audience mismatch');
+  if (audiences.length === 0 && options.requireAudience) throw invalidToken('introspection response has no audience');
   // RFC 7662 lets a server answer active for a refresh token; some say which it was.
   if (typeof response.token_type === 'string' && /refresh/i.test(response.token_type)) {
     throw invalidToken('refresh tokens are not access tokens');

@@ -159,7 +159,7 @@ export class TokenVerifier {
    */
   #checkRecipient(auth: AuthInfo, audience: AudienceCheck): void {
     checkAudience(auth, audience);
-    checkClient(auth, this.config.clientIds);
+    checkClient(auth, this.config.clientIds, audience.anyAudience !== true);
   }
 
   /** What the caches already say about a token: a refusal (thrown), a decision, or nothing. */

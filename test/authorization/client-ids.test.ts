@@ -113,6 +113,19 @@ describe.each(flavours)('$name', (flavour) => {
       expectOk(await request(app, '/api/me', jwt({ aud: undefined, client_id: app1, token_use: 'access' })));
     });
 
+    it('an ID token naming its client in azp too (Spring Authorization Server, Google) is refused', async () => {
+      const idToken = jwt({ aud: [app1], client_id: undefined, azp: app1, scope: undefined, sid: 'x', nonce: 'n' });
+      expectChallenge(
+        await request(app, '/api/me', idToken),
+        401,
+        'Bearer error="invalid_token", error_description="an ID token (its aud is its own client), not an access token"',
+      );
+      // An access token that says so passes with the same shape (Keycloak, its client roles putting it in aud).
+      expectOk(await request(app, '/api/me', jwt({ aud: [app1, 'account'], client_id: undefined, azp: app1, typ: 'Bearer' })));
+      // With client_id, the token follows the access-token profile (RFC 9068): aud may name anything.
+      expectOk(await request(app, '/api/me', jwt({ aud: [app1], client_id: app1 })));
+    });
+
     it('a malformed aud is refused even though aud is not compared', async () => {
       expectChallenge(await request(app, '/api/me', jwt({ aud: 42, client_id: app1 })), 401, 'Bearer error="invalid_token", error_description="token audience is malformed"');
     });

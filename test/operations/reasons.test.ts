@@ -42,6 +42,7 @@ describe('reasonOf', () => {
     ['token names no client (client_id, azp or cid)', 'client'],
     ['token issued to a client not accepted here', 'client'],
     ['token type "ID" (claim typ) is not an access token', 'type'],
+    ['an ID token (its aud is its own client), not an access token', 'type'],
     ['issuer not trusted', 'issuer'],
     ['token has no issuer', 'issuer'],
     ['invalid signature', 'signature'],
