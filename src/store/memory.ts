@@ -1,6 +1,6 @@
 /**
  * Folder `store/`: the `Store` interface, its bounded in-memory default and `redisStore`. Its
- * one rule: four operations on strings, nothing about tokens; it imports nothing else of `src/`.
+ * one rule: four operations on strings, nothing about tokens; of `src/` it imports only `errors/`.
  *
  * The small set of shared-state operations the guard needs, and its in-memory default.
  *
