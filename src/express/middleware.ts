@@ -59,7 +59,9 @@ export interface AuthenticateOptions {
    * > `Host: other.example.com` would pass: pin {@link origins}, or let only a proxy that
    * > routes by host reach the app.
    *
-   * Default: the guard's `audience`.
+   * The guard's `clientIds`, when set, still apply on the route: both must hold.
+   *
+   * Default: the guard's `audience` (none compared for a guard with `clientIds` alone).
    *
    * @example
    * ```ts
