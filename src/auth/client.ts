@@ -9,7 +9,7 @@
  * An OpenID Connect ID token must never pass as an access token. Most name their client only
  * in `aud`, so they name no client here and are refused. Some servers also put it in `azp`
  * (Spring Authorization Server, Google): when `aud` is not compared, a JWT whose client comes
- * from `azp` and whose `aud` names that same client is taken for what it looks like, an ID
+ * from `azp` and whose only `aud` is that same client is taken for what it looks like, an ID
  * token, unless it declares itself an access token (Keycloak's `typ: "Bearer"`, Cognito's
  * `token_use: "access"`). Access tokens for the API name the API in `aud`, not their client.
  */
@@ -36,7 +36,8 @@ function looksLikeIdToken(auth: AuthInfo): boolean {
     auth.tokenType === 'jwt' &&
     claims.client_id === undefined &&
     claims.azp === auth.clientId &&
-    auth.audience.includes(auth.clientId!) &&
+    auth.audience.length === 1 &&
+    auth.audience[0] === auth.clientId &&
     !declaresAccessUse(claims)
   );
 }

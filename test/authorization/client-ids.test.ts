@@ -120,8 +120,10 @@ describe.each(flavours)('$name', (flavour) => {
         401,
         'Bearer error="invalid_token", error_description="an ID token (its aud is its own client), not an access token"',
       );
-      // An access token that says so passes with the same shape (Keycloak, its client roles putting it in aud).
-      expectOk(await request(app, '/api/me', jwt({ aud: [app1, 'account'], client_id: undefined, azp: app1, typ: 'Bearer' })));
+      // An access token that says so passes with the same shape (Keycloak, its client roles putting it in aud),
+      // and so does one whose aud names more than its client.
+      expectOk(await request(app, '/api/me', jwt({ aud: app1, client_id: undefined, azp: app1, typ: 'Bearer' })));
+      expectOk(await request(app, '/api/me', jwt({ aud: [app1, 'account'], client_id: undefined, azp: app1 })));
       // With client_id, the token follows the access-token profile (RFC 9068): aud may name anything.
       expectOk(await request(app, '/api/me', jwt({ aud: [app1], client_id: app1 })));
     });
