@@ -65,7 +65,7 @@ function embedded(example: RunningExample, paint: Paint): string[] {
 function external(example: RunningExample, paint: Paint): string[] {
   const api = example.apiUrl;
   const { issuer, audience, introspection } = example.guard;
-  const list = (value: string | readonly string[]) => (typeof value === 'string' ? value : value.join(', '));
+  const list = (value: string | readonly string[] | undefined) => (value === undefined ? '(any)' : typeof value === 'string' ? value : value.join(', '));
   const opaque =
     introspection === undefined || introspection === false
       ? 'refused (set INTROSPECTION_* to introspect them)'

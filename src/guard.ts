@@ -30,7 +30,8 @@ import {
   type ClaimRules,
   type RequireAuthOptions,
 } from './auth/rules.js';
-import { verifyToken, type VerifyRequest } from './verify/sender.js';
+import { VERIFY_REQUEST_OPTIONS, verifyToken, type VerifyRequest } from './verify/sender.js';
+import { checkOptionNames, optionNames } from './errors/unknown-option.js';
 import { TokenVerifier } from './verify/verifier.js';
 
 /** Options of `guard.verify()`. */
@@ -44,6 +45,8 @@ export interface VerifyOptions {
    */
   request?: VerifyRequest;
 }
+
+const VERIFY_OPTIONS = optionNames<VerifyOptions>({ audience: true, request: true });
 
 /**
  * A configured guard: Express middlewares plus a framework-free `verify`.
@@ -207,6 +210,8 @@ export interface Guard<Claims extends object = object> {
   /**
    * Serves this API's RFC 9728 protected resource metadata.
    *
+   * @throws {TypeError} when the guard has no resource identifier: neither `audience` nor
+   * `resource` was given (a guard configured with `clientIds` alone). Set `resource`.
    * @example
    * ```ts
    * app.get('/.well-known/oauth-protected-resource', guard.metadata());
@@ -231,7 +236,7 @@ export function createGuard<Claims extends object = object>(options: GuardOption
   const config = normalizeOptions(options);
   const verifier = new TokenVerifier(config, {
     realm: config.realm,
-    resourceMetadata: metadataUrlOf(config.resource)?.href,
+    resourceMetadata: config.resource === undefined ? undefined : metadataUrlOf(config.resource)?.href,
     describe: config.errorDetail === 'minimal' ? minimalDescription : undefined,
   });
   if (config.warmup) warmUp(verifier);
@@ -245,7 +250,7 @@ export function createGuard<Claims extends object = object>(options: GuardOption
   return {
     // Claims is a promise the caller makes about its tokens' claims; nothing at run time differs.
     verify: async (token, verifyOptions) =>
-      (await verifyToken(verifier, token, verifyOptions?.request, verifyAudience(verifyOptions))) as unknown as AuthInfo<Claims>,
+      (await verifyToken(verifier, token, checkVerifyOptions(verifyOptions)?.request, verifyAudience(verifyOptions))) as unknown as AuthInfo<Claims>,
     ready: () => ready(verifier),
     health: () => healthOf(verifier),
     authenticate: (authOptions) => authenticateMiddleware(verifier, authOptions, resources),
@@ -260,8 +265,23 @@ export function createGuard<Claims extends object = object>(options: GuardOption
     requireAuthLevel: (level) =>
       authorizingMiddleware(verifier, compileAuthLevel(level, config.clockTolerance), 'requireAuthLevel'),
     handler: (handler) => authenticatedHandler(verifier, handler),
-    metadata: () => metadataMiddleware(verifier, declaredScopes, resources),
+    metadata: () => {
+      if (config.resource === undefined) {
+        throw new TypeError('metadata(): this API has no resource identifier: set the "resource" option (or "audience")');
+      }
+      return metadataMiddleware(verifier, declaredScopes, resources);
+    },
   };
+}
+
+function checkVerifyOptions(options: VerifyOptions | undefined): VerifyOptions | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) throw new TypeError('verify(): options must be an object');
+  checkOptionNames(options, VERIFY_OPTIONS, 'verify()');
+  if (typeof options.request === 'object' && options.request !== null) {
+    checkOptionNames(options.request, VERIFY_REQUEST_OPTIONS, 'verify()', 'request.');
+  }
+  return options;
 }
 
 function verifyAudience(options: VerifyOptions | undefined): AudienceCheck | undefined {

@@ -30,6 +30,8 @@ export type { VerifyRequest } from './verify/sender.js';
 export { DEFAULTS } from './options/normalize.js';
 export type {
   GuardOptions,
+  GuardBaseOptions,
+  RecipientOptions,
   IntrospectionOptions,
   IntrospectionAuth,
   JwsAlgorithm,

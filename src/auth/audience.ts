@@ -21,7 +21,16 @@ export interface AudienceCheck {
    * and a trailing slash ignored. Otherwise values are compared exactly, as `aud` strings.
    */
   readonly resourceUrl: boolean;
+  /** `aud` is not compared and may be absent: a guard configured with `clientIds` alone. */
+  readonly anyAudience?: true;
 }
+
+/**
+ * What a guard configured with `clientIds` and no `audience` accepts (DESIGN "clientIds"):
+ * any `aud`, or none. Its client check (`client.ts`) still applies; a route's own
+ * `authenticate({ audience })` still compares.
+ */
+export const ANY_AUDIENCE: AudienceCheck = Object.freeze({ values: Object.freeze([]), resourceUrl: false, anyAudience: true });
 
 /** Accepts exactly these `aud` values (the guard's `audience` option, a route's `audience`). */
 export function exactAudience(values: readonly string[]): AudienceCheck {
@@ -36,17 +45,21 @@ export function resourceUrlAudience(url: string): AudienceCheck {
 
 /**
  * Throws 401 `invalid_token` ("audience mismatch") unless the token names an accepted
- * audience. A token without any `aud` only gets here from introspection answers that leave
- * `aud` out, which `introspection.requireAudience` refuses earlier; otherwise it passes, as
- * the authorization server vouched for it without naming a resource.
+ * audience. A JWT without any `aud` is refused here, per call, rather than when it is
+ * verified, since a guard with `clientIds` alone accepts it where a route with its own
+ * audience must not. An introspection answer that leaves `aud` out passes (unless
+ * `introspection.requireAudience` refused it earlier): the authorization server vouched for
+ * the token without naming a resource.
  */
 export function checkAudience(auth: AuthInfo, check: AudienceCheck): void {
-  if (!acceptsAudience(auth, check)) throw invalidToken('audience mismatch');
+  if (acceptsAudience(auth, check)) return;
+  throw invalidToken(auth.audience.length === 0 ? 'token has no audience' : 'audience mismatch');
 }
 
 /** {@link checkAudience} as a predicate: `true` when `check` accepts the token's audience. */
 export function acceptsAudience(auth: AuthInfo, check: AudienceCheck): boolean {
-  if (auth.audience.length === 0) return true;
+  if (check.anyAudience === true) return true;
+  if (auth.audience.length === 0) return auth.tokenType !== 'jwt';
   return check.resourceUrl
     ? auth.audience.some((aud) => {
         const normalized = normalizeResourceUrl(aud);

@@ -31,7 +31,10 @@ export interface AuthInfo<Claims extends object = object> {
   issuer: string;
   /** `sub`: the resource owner, or the client for client-credentials tokens. */
   subject?: string;
-  /** `client_id` (or `azp`/`cid` where servers use those). */
+  /**
+   * The client the token was issued to: `client_id`, else `azp`, else `cid` (Okta); the first
+   * of them the token carries, which must then be a string. What `clientIds` compares.
+   */
   clientId?: string;
   /** `aud`, always as an array. */
   audience: string[];
@@ -65,7 +68,7 @@ export function toAuthInfo(
     claims,
   };
   if (typeof claims.sub === 'string') info.subject = claims.sub;
-  const clientId = firstString(claims.client_id, claims.azp, claims.cid);
+  const clientId = firstPresent(claims.client_id, claims.azp, claims.cid);
   if (clientId !== undefined) info.clientId = clientId;
   if (typeof claims.exp === 'number') info.expiresAt = claims.exp;
   return deepFreeze(info);
@@ -86,8 +89,13 @@ function toStringArray(value: unknown): string[] {
   return [];
 }
 
-function firstString(...values: unknown[]): string | undefined {
-  return values.find((v): v is string => typeof v === 'string');
+/**
+ * The first value present, when it is a string. A present but malformed `client_id` does not
+ * fall through to `azp`: a token must not name one client for the checks and carry another.
+ */
+function firstPresent(...values: unknown[]): string | undefined {
+  const value = values.find((v) => v !== undefined && v !== null);
+  return typeof value === 'string' ? value : undefined;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -29,6 +29,7 @@ export type RejectionReason =
   | 'unknown_key'
   | 'signature'
   | 'audience'
+  | 'client'
   | 'expired'
   | 'not_yet_valid'
   | 'claims'
@@ -49,11 +50,12 @@ const INVALID_TOKEN_REASONS: ReadonlyArray<readonly [RegExp, RejectionReason]> =
   [/^token expired/, 'expired'],
   [/not valid (?:yet|before)|issued in the future/, 'not_yet_valid'],
   [/audience/, 'audience'],
+  [/names no client|to a client not accepted/, 'client'],
   [/signature|cannot be verified with the issuer's key/, 'signature'],
   [/issuer/, 'issuer'],
   [/not found in the JWKS|^no key for /, 'unknown_key'],
   [/algorithm|alg 'none'/, 'algorithm'],
-  [/token type/, 'type'],
+  [/token type|an ID token/, 'type'],
   [/not active|refresh tokens/, 'inactive'],
   [/need introspection|cannot be verified locally/, 'not_verifiable'],
   [/too large/, 'too_large'],

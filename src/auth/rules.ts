@@ -18,6 +18,7 @@
 import type { AuthInfo } from './info.js';
 import { type OAuthError } from '../errors/oauth-error.js';
 import { insufficientScope, insufficientUserAuthentication } from '../errors/factories.js';
+import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
 import { checkScopeNames } from './scopes.js';
 
 /** A claim value a rule can compare with `===`. */
@@ -97,6 +98,8 @@ export interface RequireAuthOptions {
   scope?: string;
 }
 
+const REQUIRE_AUTH_OPTIONS = optionNames<RequireAuthOptions>({ scope: true });
+
 /** Compiles `guard.requireAuth(policy, options)`; the policy's own errors propagate. */
 export function compilePolicy<Req>(
   policy: (auth: AuthInfo, req: Req) => boolean | PromiseLike<boolean>,
@@ -104,6 +107,7 @@ export function compilePolicy<Req>(
 ): { check: (auth: AuthInfo, req: Req) => OAuthError | undefined | PromiseLike<OAuthError | undefined>; scopes: readonly string[] } {
   if (typeof policy !== 'function') throw new TypeError('requireAuth() needs a function (auth, req) => boolean');
   if (typeof options !== 'object' || options === null) throw new TypeError('requireAuth(): options must be an object');
+  checkOptionNames(options, REQUIRE_AUTH_OPTIONS, 'requireAuth()');
   const { scope } = options;
   if (scope !== undefined && typeof scope !== 'string') throw new TypeError('requireAuth(): "scope" must be a string');
   const scopes = scope === undefined ? [] : checkScopeNames(scope.split(' ').filter(Boolean), 'requireAuth');
@@ -137,11 +141,14 @@ export interface AuthLevel {
   maxAge?: number;
 }
 
+const AUTH_LEVEL_OPTIONS = optionNames<AuthLevel>({ acr: true, maxAge: true });
+
 /** Compiles `guard.requireAuthLevel(level)`. */
 export function compileAuthLevel(level: AuthLevel, clockTolerance: number): TokenCheck {
   if (typeof level !== 'object' || level === null) {
     throw new TypeError('requireAuthLevel() needs { acr, maxAge } (one of them at least)');
   }
+  checkOptionNames(level, AUTH_LEVEL_OPTIONS, 'requireAuthLevel()');
   const acr = level.acr === undefined ? undefined : acrList(level.acr);
   const { maxAge } = level;
   if (maxAge !== undefined && (typeof maxAge !== 'number' || !Number.isSafeInteger(maxAge) || maxAge < 0)) {

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { GuardOptions, IntrospectionOptions } from '../options/normalize.js';
 
-export const USAGE = `Usage: resource-guard doctor --issuer URL --audience AUDIENCE [options]
+export const USAGE = `Usage: resource-guard doctor --issuer URL (--audience AUDIENCE | --client-id ID) [options]
 
 Checks what the guard would do with this configuration: discovery (every URL tried and
 what answered), the issuer, the JWKS (key ids, algorithms, cache headers) and, given a
@@ -17,9 +17,12 @@ token, whether it would be accepted, and exactly why not. Never prints a token o
 Options:
   --issuer URL                     trusted issuer (repeat for several)
   --audience AUDIENCE              accepted audience (repeat for several)
+  --client-id ID                   accepted client: client_id, azp or cid (repeat for
+                                   several); for tokens without a usable aud
   --token TOKEN                    an access token to explain (prefer --token-file)
   --token-file FILE                read the token from FILE ('-' for standard input)
   --scope SCOPE                    a scope the route needs (repeat, or space-separated)
+  --scope-claim CLAIM              a claim holding scopes (repeat; default scope and scp)
   --metadata-url URL               exact metadata URL (skips the discovery search)
   --jwks-uri URL                   JWKS URL (overrides the metadata's jwks_uri)
   --algorithms LIST                allowed algorithms, comma-separated (default: asymmetric)
@@ -63,7 +66,7 @@ export class UsageError extends Error {
 
 const FLAGS = new Set(['--json', '--no-color', '--allow-insecure-http', '-h', '--help']);
 const VALUES = new Set([
-  '--issuer', '--audience', '--token', '--token-file', '--scope', '--metadata-url', '--jwks-uri',
+  '--issuer', '--audience', '--client-id', '--token', '--token-file', '--scope', '--scope-claim', '--metadata-url', '--jwks-uri',
   '--algorithms', '--clock-tolerance', '--timeout', '--introspection-endpoint', '--introspection-client-id',
   '--introspection-client-secret', '--introspection-client-secret-file', '--introspection-bearer-token',
   '--introspection-bearer-token-file', '--introspection-auth', '--introspection-encoding',
@@ -119,8 +122,9 @@ export function parseDoctorArgs(
 
   const issuers = values.get('--issuer') ?? [];
   const audiences = values.get('--audience') ?? [];
+  const clientIds = values.get('--client-id') ?? [];
   if (!help && issuers.length === 0) throw new UsageError('--issuer is required');
-  if (!help && audiences.length === 0) throw new UsageError('--audience is required');
+  if (!help && audiences.length === 0 && clientIds.length === 0) throw new UsageError('--audience (or --client-id) is required');
 
   const tokenFile = one('--token-file');
   const tokenArg = one('--token');
@@ -128,12 +132,18 @@ export function parseDoctorArgs(
   if (tokenArg !== undefined) warnings.push('--token shows in the process list and shell history; prefer --token-file or RESOURCE_GUARD_TOKEN');
   const token = tokenFile !== undefined ? readSecret(tokenFile, readStdin, '--token-file') : tokenArg ?? env.RESOURCE_GUARD_TOKEN;
 
+  const recipients =
+    clientIds.length === 0
+      ? { audience: oneOrList(audiences) }
+      : { clientIds: oneOrList(clientIds), ...(audiences.length === 0 ? {} : { audience: oneOrList(audiences) }) };
   const options: GuardOptions = {
-    issuer: issuers.length === 1 ? issuers[0]! : issuers,
-    audience: audiences.length === 1 ? audiences[0]! : audiences,
+    issuer: oneOrList(issuers),
+    ...recipients,
     tokenCache: false,
     errorDetail: 'full',
   };
+  const scopeClaims = values.get('--scope-claim');
+  if (scopeClaims !== undefined) options.scopeClaims = scopeClaims;
   const metadataUrl = one('--metadata-url');
   if (metadataUrl !== undefined) options.metadataUrl = metadataUrl;
   const jwksUri = one('--jwks-uri');
@@ -171,6 +181,10 @@ export function parseDoctorArgs(
     help,
     warnings,
   };
+}
+
+function oneOrList(values: string[]): string | string[] {
+  return values.length === 1 ? values[0]! : values;
 }
 
 function readSecret(file: string, readStdin: () => string, option: string): string {

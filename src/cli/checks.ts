@@ -68,7 +68,7 @@ export async function runDoctor(
   }
 
   if (token !== undefined) {
-    await explainToken(open('token', 'Token'), token, config, facts, add);
+    await explainToken(open('token', 'Token'), token, config, facts, requiredScopes, add);
     await decide(open('verdict', 'Verdict'), token, options, requiredScopes, add);
   }
   return report();
@@ -78,6 +78,7 @@ function describeConfiguration(section: Section, config: GuardConfig, add: Add):
   section.data = {
     issuers: config.issuers,
     audiences: config.audiences,
+    clientIds: config.clientIds,
     algorithms: [...config.algorithms],
     cooldown: config.cooldown,
     jwksMaxAge: config.jwksMaxAge,
@@ -86,7 +87,8 @@ function describeConfiguration(section: Section, config: GuardConfig, add: Add):
   };
   add(section, 'ok', 'options are valid', [
     `issuer     ${config.issuers.join(', ')}`,
-    `audience   ${config.audiences.join(', ')}`,
+    `audience   ${config.audiences.length === 0 ? '(not compared)' : config.audiences.join(', ')}`,
+    ...(config.clientIds === undefined ? [] : [`clients    ${config.clientIds.join(', ')}`]),
     `algorithms ${[...config.algorithms].join(' ')}`,
     `introspection ${config.introspection === undefined ? 'off (opaque tokens are refused)' : `on (${config.introspection.auth}, ${config.introspection.encoding})`}`,
   ]);

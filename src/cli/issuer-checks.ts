@@ -41,6 +41,9 @@ export async function discover(section: Section, issuer: string, config: GuardCo
         mismatch = attempt.issuer;
         add(section, 'fail', `${url} → 200, but its issuer is "${attempt.issuer}", not "${issuer}"`, [
           'RFC 8414 §3.3: the metadata must name exactly the configured issuer (scheme, host, path, trailing slash)',
+          ...(attempt.issuer.replace(/\/+$/, '') === issuer.replace(/\/+$/, '')
+            ? [`they differ only by a trailing slash: set issuer to exactly "${attempt.issuer}", as the tokens' iss says`]
+            : []),
           `set --issuer ${attempt.issuer} if that server is the one you trust`,
         ]);
         break;

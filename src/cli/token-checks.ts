@@ -10,11 +10,19 @@ import { selectKeys, type KeySet } from '../jwt/jwks.js';
 import { decodeJws } from '../jwt/verify.js';
 import type { GuardConfig } from '../options/normalize.js';
 import { parseScopes } from '../auth/scopes.js';
+import { declaredNonAccessUse } from '../auth/token-use.js';
 import type { IssuerFacts } from './issuer-checks.js';
 import type { Add, CheckStatus, Section } from './report.js';
 
-/** The token, claim by claim: every problem at once. */
-export async function explainToken(section: Section, token: string, config: GuardConfig, facts: Map<string, IssuerFacts>, add: Add): Promise<void> {
+/** The token, claim by claim: every problem at once, with what to change where doctor can tell. */
+export async function explainToken(
+  section: Section,
+  token: string,
+  config: GuardConfig,
+  facts: Map<string, IssuerFacts>,
+  requiredScopes: readonly string[],
+  add: Add,
+): Promise<void> {
   const parts = token.split('.').length;
   const decoded = decodeJws(token);
   if (decoded === undefined) {
@@ -31,15 +39,15 @@ export async function explainToken(section: Section, token: string, config: Guar
   const now = Math.floor(Date.now() / 1000);
   const tolerance = config.clockTolerance;
   const checks: Array<{ claim: string; status: CheckStatus; text: string }> = [];
-  const check = (claim: string, status: CheckStatus, text: string) => {
+  const check = (claim: string, status: CheckStatus, text: string, detail?: string[]) => {
     checks.push({ claim, status, text });
-    add(section, status, text);
+    add(section, status, text, detail);
   };
   section.data = {
     type: 'jwt',
     length: token.length,
     header: { alg, typ: header.typ, kid },
-    claims: pick(payload, ['iss', 'sub', 'aud', 'client_id', 'azp', 'scope', 'scp', 'exp', 'nbf', 'iat', 'auth_time', 'acr']),
+    claims: pick(payload, ['iss', 'sub', 'aud', 'client_id', 'azp', 'cid', 'scope', 'scp', 'exp', 'nbf', 'iat', 'auth_time', 'acr']),
     checks,
   };
   add(section, 'info', `JWT of ${token.length} characters: alg ${alg}, typ ${header.typ === undefined ? '(none)' : String(header.typ)}, kid ${kid ?? '(none)'}`);
@@ -66,7 +74,7 @@ export async function explainToken(section: Section, token: string, config: Guar
   const iss = payload.iss;
   const trusted = typeof iss === 'string' && config.issuers.includes(iss);
   if (typeof iss !== 'string') check('iss', 'fail', 'no iss claim');
-  else if (!trusted) check('iss', 'fail', `iss ${iss} is not a trusted issuer (trusted: ${config.issuers.join(', ')})`);
+  else if (!trusted) check('iss', 'fail', `iss ${iss} is not a trusted issuer (trusted: ${config.issuers.join(', ')})`, slashHint(iss, config.issuers));
   else check('iss', 'ok', `iss ${iss} is trusted`);
   // 4. key and signature
   const keySet = trusted ? facts.get(iss as string)?.keys : undefined;
@@ -85,10 +93,20 @@ export async function explainToken(section: Section, token: string, config: Guar
     check('kid', 'fail', 'the JWKS could not be fetched: the key cannot be checked');
   }
   // 5. claims
+  const use = declaredNonAccessUse(payload);
+  if (use !== undefined) check(use.claim, 'fail', `${use.claim} ${use.value}: not an access token (an ID or refresh token?)`);
   const aud = typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud.filter((a): a is string => typeof a === 'string') : [];
-  if (aud.length === 0) check('aud', 'fail', 'no aud claim: tokens without an audience are refused');
+  const client = clientOf(payload);
+  const pinClient = client === undefined || config.clientIds !== undefined ? undefined : clientHint(client);
+  if (config.audiences.length === 0) check('aud', 'info', `aud ${aud.length === 0 ? '(none)' : aud.join(', ')}: not compared (clientIds only)`);
+  else if (aud.length === 0) check('aud', 'fail', 'no aud claim: tokens without an audience are refused', pinClient);
   else if (aud.some((a) => config.audiences.includes(a))) check('aud', 'ok', `aud ${aud.join(', ')} includes ${config.audiences.find((a) => aud.includes(a))}`);
-  else check('aud', 'fail', `aud ${aud.join(', ')} does not include ${config.audiences.join(' or ')}`);
+  else check('aud', 'fail', `aud ${aud.join(', ')} does not include ${config.audiences.join(' or ')}`, pinClient);
+  if (config.clientIds !== undefined) {
+    if (client === undefined) check('client', 'fail', 'no client (client_id, azp or cid): tokens without a client are refused');
+    else if (config.clientIds.includes(client.id)) check('client', 'ok', `client ${client.id} (${client.claim}) is accepted`);
+    else check('client', 'fail', `client ${client.id} (${client.claim}) is not one of ${config.clientIds.join(', ')}`);
+  }
   const exp = payload.exp;
   if (typeof exp !== 'number') check('exp', 'fail', 'no exp claim');
   else if (now - tolerance >= exp) check('exp', 'fail', `expired ${duration(now - exp)} ago (exp ${iso(exp)}, clock tolerance ${tolerance} s)`);
@@ -102,8 +120,54 @@ export async function explainToken(section: Section, token: string, config: Guar
   }
   const scopes = parseScopes(payload, config.scopeClaims);
   add(section, 'info', `scopes: ${scopes.length === 0 ? '(none)' : scopes.join(' ')}`);
+  explainScopeClaims(section, payload, config.scopeClaims, scopes, requiredScopes, add);
   if (typeof payload.cnf === 'object' && payload.cnf !== null) {
     add(section, 'warn', `bound to a key (cnf ${Object.keys(payload.cnf).join(', ')}): the API also needs proof of possession (DPoP proof or client certificate), which doctor cannot give`);
+  }
+}
+
+/** The token's client as the guard reads it: `client_id`, else `azp`, else `cid` (the first present). */
+function clientOf(payload: Record<string, unknown>): { id: string; claim: string } | undefined {
+  const claim = ['client_id', 'azp', 'cid'].find((name) => payload[name] !== undefined && payload[name] !== null);
+  return claim !== undefined && typeof payload[claim] === 'string' ? { id: payload[claim], claim } : undefined;
+}
+
+/** What to change when the token names its client but not this API in aud. */
+function clientHint(client: { id: string; claim: string }): string[] {
+  return [
+    `the token names its client (${client.claim} ${client.id}); where access tokens carry no usable aud (Amazon Cognito, Keycloak without an audience mapper, Ory Hydra), pin the client instead:`,
+    `clientIds: ['${client.id}'] (--client-id ${client.id}), with or without an audience`,
+  ];
+}
+
+/** When `iss` and a configured issuer differ only by a trailing slash: the exact spelling. */
+function slashHint(iss: string, issuers: readonly string[]): string[] | undefined {
+  const bare = (value: string) => value.replace(/\/+$/, '');
+  if (!issuers.some((issuer) => bare(issuer) === bare(iss))) return undefined;
+  return [`the configured issuer differs only by a trailing slash: use exactly "${iss}" (--issuer ${iss})`];
+}
+
+/**
+ * Scopes the route needs that sit in `permissions` (Auth0 RBAC) or `roles` (Entra ID app-only
+ * tokens) rather than in the claims the guard reads: say which `scopeClaims` would see them.
+ */
+function explainScopeClaims(
+  section: Section,
+  payload: Record<string, unknown>,
+  scopeClaims: readonly string[],
+  scopes: readonly string[],
+  required: readonly string[],
+  add: Add,
+): void {
+  for (const claim of ['permissions', 'roles']) {
+    if (scopeClaims.includes(claim)) continue;
+    const found = parseScopes(payload, [claim]);
+    const needed = required.filter((scope) => !scopes.includes(scope) && found.includes(scope));
+    if (found.length === 0 || (scopes.length > 0 && needed.length === 0)) continue;
+    const what = needed.length > 0 ? `${needed.join(' ')} (needed) only in ${claim}` : `scopes only in ${claim}: ${found.join(' ')}`;
+    add(section, 'warn', `${what}: the guard reads ${scopeClaims.join(' and ')}`, [
+      `set scopeClaims: [${[...scopeClaims, claim].map((c) => `'${c}'`).join(', ')}] (--scope-claim ${[...scopeClaims, claim].join(' --scope-claim ')})`,
+    ]);
   }
 }
 

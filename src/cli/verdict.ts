@@ -49,6 +49,7 @@ const HINTS: Partial<Record<RejectionReason, string>> = {
   expired: 'the client must get a new token (if fresh tokens fail too, compare the clocks of the API and the authorization server)',
   not_yet_valid: 'the token is dated in the future: compare the clocks of the API and the authorization server',
   audience: 'the token was issued for another API: the client must ask for this audience (e.g. the "resource" or "audience" parameter of the token request)',
+  client: 'the token was issued to a client this API does not list: add it to clientIds (--client-id) if it may call this API',
   issuer: 'the token comes from an authorization server this API does not trust: another environment or tenant?',
   unknown_key: 'signed with a key this JWKS does not publish: a token from another server or environment, or a key that was rotated out',
   signature: 'the token was altered, or signed by a different key that reuses a published kid',

@@ -1,6 +1,7 @@
 /**
- * Folder `errors/`: `OAuthError`, its factories, and the one place `WWW-Authenticate` is
- * rendered. Its one rule: it imports nothing else of `src/`, so every layer can use it.
+ * Folder `errors/`: `OAuthError`, its factories, the one place `WWW-Authenticate` is
+ * rendered, and the strict check of option names. Its one rule: it imports nothing else of
+ * `src/`, so every layer can use it.
  *
  * One error class for every failure the guard reports, with the HTTP answer attached.
  *

@@ -44,12 +44,12 @@ export function metadataUrlOf(resource: string): URL | undefined {
 
 /**
  * The document for `config`, listing `scopes` (declared on routes and in options), for
- * `resource` (default: the guard's; a route's audience or `'request-url'` resource otherwise).
+ * `resource` (the guard's, a route's audience or a `'request-url'` resource).
  */
 export function buildMetadata(
   config: GuardConfig,
   scopes: Iterable<string>,
-  resource: string = config.resource,
+  resource: string,
 ): ProtectedResourceMetadata {
   const document: ProtectedResourceMetadata = {
     resource,

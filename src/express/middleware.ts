@@ -25,6 +25,7 @@ import { withSenderChallenge } from '../sender/challenge.js';
 import { toDpopMode, type DpopMode } from '../options/sender.js';
 import { extractCredentials, type Credentials } from '../auth/extract.js';
 import type { TokenVerifier } from '../verify/verifier.js';
+import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -67,7 +68,9 @@ export interface AuthenticateOptions {
    * > `Host: other.example.com` would pass: pin {@link origins}, or let only a proxy that
    * > routes by host reach the app.
    *
-   * Default: the guard's `audience`.
+   * The guard's `clientIds`, when set, still apply on the route: both must hold.
+   *
+   * Default: the guard's `audience` (none compared for a guard with `clientIds` alone).
    *
    * @example
    * ```ts
@@ -102,6 +105,15 @@ export interface AuthenticateOptions {
    */
   dpop?: DpopMode;
 }
+
+/** Every option name of `authenticate()`, for the strict check. */
+export const AUTHENTICATE_OPTIONS = optionNames<AuthenticateOptions>({
+  optional: true,
+  audience: true,
+  resourcePath: true,
+  origins: true,
+  dpop: true,
+});
 
 /**
  * Authenticates the request for its route's audience (`route.ts`), then calls `done`
@@ -218,6 +230,8 @@ export function authenticateMiddleware(
   options: AuthenticateOptions = {},
   resources?: ResourceRegistry,
 ): RequestHandler {
+  if (typeof options !== 'object' || options === null) throw new TypeError('authenticate(): options must be an object');
+  checkOptionNames(options, AUTHENTICATE_OPTIONS, 'authenticate()');
   const optional = options.optional ?? false;
   const dpop = toDpopMode(options.dpop, 'authenticate(): "dpop"', verifier.config.sender.dpop);
   const resolveRoute = resources === undefined ? undefined : compileRouteAudience(verifier, resources, options);

@@ -22,8 +22,9 @@ export class ResourceRegistry {
   readonly #declaredPaths = new Set<string>();
   readonly #learnedPaths = new LRUCache<string, true>({ max: MAX_LEARNED_PATHS });
 
-  constructor(readonly defaultResource: string) {
-    this.addResource(defaultResource);
+  /** `defaultResource`: the guard's `resource`; none for a guard with `clientIds` alone. */
+  constructor(readonly defaultResource: string | undefined) {
+    if (defaultResource !== undefined) this.addResource(defaultResource);
   }
 
   /** A route accepts tokens for `resource` (an http(s) URL; others have no metadata URL). */
@@ -55,6 +56,6 @@ export class ResourceRegistry {
       const path = pathname.slice(WELL_KNOWN_SEGMENT.length);
       if (this.#declaredPaths.has(path) || this.#learnedPaths.has(path)) return `${origin}${path}`;
     }
-    return declared.includes(this.defaultResource) ? this.defaultResource : declared[0];
+    return this.defaultResource !== undefined && declared.includes(this.defaultResource) ? this.defaultResource : declared[0];
   }
 }

@@ -11,6 +11,7 @@
  */
 import type { Request } from 'express';
 import { acceptsAudience } from '../auth/audience.js';
+import { clientRefusal } from '../auth/client.js';
 import type { AuthInfo } from '../auth/info.js';
 import type { TokenVerifier } from '../verify/verifier.js';
 import { routeOf } from './route.js';
@@ -29,11 +30,14 @@ export function vouch(verifier: TokenVerifier, req: Request, auth: AuthInfo): vo
 }
 
 /**
- * `req.auth` when `verifier` set it on this request and the route's audience accepts it;
+ * `req.auth` when `verifier` set it on this request and the route's audience and client rule
+ * accept it;
  * `undefined` otherwise, and the caller authenticates the request itself.
  */
 export function vouchedAuth(verifier: TokenVerifier, req: Request): AuthInfo | undefined {
   const auth = req.auth;
   if (auth === undefined || VOUCHED.get(verifier)?.get(req) !== auth) return undefined;
-  return acceptsAudience(auth, routeOf(req, verifier).audience) ? auth : undefined;
+  const { audience } = routeOf(req, verifier);
+  const accepted = acceptsAudience(auth, audience) && clientRefusal(auth, verifier.config.clientIds, audience.anyAudience !== true) === undefined;
+  return accepted ? auth : undefined;
 }

@@ -5,6 +5,7 @@
  * @see [RFC 7662 §4 - Security Considerations](https://www.rfc-editor.org/rfc/rfc7662#section-4)
  */
 import { invalidToken } from '../errors/factories.js';
+import { declaredNonAccessUse, isRefreshUse } from '../auth/token-use.js';
 import type { IntrospectionConfig } from '../options/introspection.js';
 import type { GuardConfig } from '../options/normalize.js';
 import type { IntrospectionResponse } from './request.js';
@@ -16,7 +17,7 @@ import type { IntrospectionResponse } from './request.js';
  */
 export function checkAnswer(
   response: IntrospectionResponse,
-  config: Pick<GuardConfig, 'clockTolerance' | 'issuers' | 'maxTokenAge'>,
+  config: Pick<GuardConfig, 'clockTolerance' | 'issuers' | 'maxTokenAge' | 'audiences'>,
   options: Pick<IntrospectionConfig, 'requireAudience'>,
   issuer: string,
 ): void {
@@ -39,15 +40,18 @@ export function checkAnswer(
     throw invalidToken(config.issuers.includes(response.iss) ? 'introspection answer names another issuer' : 'issuer not trusted');
   }
   // Whether `aud` names this resource is checked per call (auth/audience.ts): routes may differ.
-  if (response.aud !== undefined) {
-    const audiences: unknown[] = Array.isArray(response.aud) ? response.aud : [response.aud];
-    if (!audiences.some((a) => typeof a === 'string')) throw invalidToken('audience mismatch');
-  } else if (options.requireAudience) {
-    throw invalidToken('introspection response has no audience');
-  }
+  // An `aud` naming nothing (Ory Hydra answers `aud: []`) is a mismatch for a guard with an
+  // audience, and no audience for one with `clientIds` alone, which does not compare it.
+  const audiences = response.aud === undefined ? [] : (Array.isArray(response.aud) ? response.aud : [response.aud]).filter((a) => typeof a === 'string');
+  if (audiences.length === 0 && response.aud !== undefined && config.audiences.length > 0) throw invalidToken('audience mismatch');
+  if (audiences.length === 0 && options.requireAudience) throw invalidToken('introspection response has no audience');
+  // RFC 7662 lets a server answer active for a refresh token; some say which it was.
   if (typeof response.token_type === 'string' && /refresh/i.test(response.token_type)) {
     throw invalidToken('refresh tokens are not access tokens');
   }
+  const use = declaredNonAccessUse(response);
+  if (use !== undefined && isRefreshUse(use.value)) throw invalidToken('refresh tokens are not access tokens');
+  if (use !== undefined) throw invalidToken(`token type "${use.value}" (claim ${use.claim}) is not an access token`);
 }
 
 /**

@@ -13,10 +13,12 @@
  *    checks cannot decide, the one introspection endpoint that may);
  * 4. key by `kid` (one refetch for an unknown kid), then the signature; `jku`, `x5u`, `jwk`
  *    headers are never used;
- * 5. claims: `aud` (required), `exp` (required), `nbf`, `iat`, `maxTokenAge`.
+ * 5. claims: a declared use other than access (`typ: "ID"`, `token_use: "id"`), `aud` (a
+ *    string or an array), `exp` (required), `nbf`, `iat`, `maxTokenAge`.
  *
  * Whether `aud` names *this* API is checked per call (`auth/audience.ts`), not here: a route may
- * accept another audience than the guard, and the verified token is cached for all of them.
+ * accept another audience than the guard, and the verified token is cached for all of them;
+ * so is a missing `aud`, which a guard with `clientIds` alone accepts.
  *
  * It does not check `sub`, `client_id` or `jti` presence (RFC 9068 asks servers to send
  * them, and many do not), nor revocation: that needs `introspection.introspectJwt`.
@@ -30,6 +32,7 @@ import { invalidToken } from '../errors/factories.js';
 import type { KeyLookup, VerificationKey } from './jwks.js';
 import type { GuardConfig } from '../options/normalize.js';
 import { UnusableKeyError, verifySignature } from './signature.js';
+import { declaredNonAccessUse } from '../auth/token-use.js';
 
 /** A compact JWS split and decoded, before any verification. */
 export interface DecodedJws {
@@ -222,11 +225,10 @@ function checkClaims(payload: Record<string, unknown>, config: GuardConfig): voi
   const now = Math.floor(Date.now() / 1000);
   const tolerance = config.clockTolerance;
 
+  const use = declaredNonAccessUse(payload);
+  if (use !== undefined) throw refuse(`token type "${safe(use.value)}" (claim ${use.claim}) is not an access token`);
   const aud = payload.aud;
-  const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : undefined;
-  if (audiences === undefined || !audiences.some((a) => typeof a === 'string')) {
-    throw invalidToken('token has no audience');
-  }
+  if (aud !== undefined && typeof aud !== 'string' && !Array.isArray(aud)) throw refuse('token audience is malformed');
 
   const { exp, nbf, iat } = payload;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw invalidToken("token has no valid 'exp'");

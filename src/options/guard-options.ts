@@ -8,16 +8,59 @@ import type { Store } from '../store/memory.js';
 import type { JwsAlgorithm } from './algorithms.js';
 import type { IntrospectionOptions } from './introspection.js';
 import type { SenderConstraintOptions } from './sender.js';
+import { optionNames } from '../errors/unknown-option.js';
 
-/** Options of {@link createGuard}. Every duration is in seconds. */
-export interface GuardOptions extends SenderConstraintOptions {
+/**
+ * Options of {@link createGuard}. Every duration is in seconds. `audience`, `clientIds` or
+ * both must be given: they say whom a token must be for ({@link RecipientOptions}).
+ */
+export type GuardOptions = GuardBaseOptions & RecipientOptions;
+
+/**
+ * Whom a token must be for: two independent checks, at least one configured, both applied
+ * when both are (and to introspected tokens too).
+ *
+ * - `audience`: the token's `aud` must name one of these; a token without `aud` is refused.
+ * - `clientIds`: the token's client — `client_id`, else `azp`, else `cid`, what
+ *   `AuthInfo.clientId` holds — must be one of these; a token without a client is refused.
+ *   For servers whose access tokens carry no usable `aud`: Amazon Cognito (only
+ *   `client_id`), Keycloak without an audience mapper (`aud: "account"`), Ory Hydra
+ *   (`aud: []`). With `clientIds` alone `aud` is not compared and may be absent; an OpenID
+ *   Connect ID token, whose `aud` is the client and which has no `client_id`, never passes.
+ *
+ * @example
+ * ```ts
+ * const cognito = createGuard({
+ *   issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123',
+ *   clientIds: ['1example23456789'],
+ * });
+ * ```
+ */
+export type RecipientOptions =
+  | {
+      /** Accepted audience(s): a token passes when one of its `aud` values is one of these. Required unless `clientIds` is given. */
+      audience: string | readonly string[];
+      /** Accepted clients (`client_id`, else `azp`, else `cid`). Default: any client. */
+      clientIds?: string | readonly string[];
+    }
+  | {
+      /** Accepted audience(s): a token passes when one of its `aud` values is one of these. Default: `aud` not compared. */
+      audience?: string | readonly string[];
+      /** Accepted clients (`client_id`, else `azp`, else `cid`); a token without a client is refused. Required unless `audience` is given. */
+      clientIds: string | readonly string[];
+    };
+
+/** The options of {@link createGuard} besides {@link RecipientOptions}. Every duration is in seconds. */
+export interface GuardBaseOptions extends SenderConstraintOptions {
   /** Trusted issuer identifier(s), exactly as the `iss` claim and the metadata's `issuer`. */
   issuer: string | readonly string[];
-  /** Accepted audience(s): a token passes when one of its `aud` values is one of these. */
-  audience: string | readonly string[];
-  /** RFC 9728 resource identifier of this API. Default: the first audience. */
+  /**
+   * RFC 9728 resource identifier of this API. Default: the first audience. Without
+   * `audience` and without `resource` the API has no resource identifier: challenges carry
+   * no `resource_metadata`, and `guard.metadata()` throws.
+   */
   resource?: string;
-  /** `realm` of every challenge. Default: the resource identifier. */
+  /** `realm` of every challenge. Default: the resource identifier (none without one). */
   realm?: string;
   /** Exact AS metadata URL; skips the discovery search. Only with a single issuer. */
   metadataUrl?: string;
@@ -111,3 +154,47 @@ export interface GuardOptions extends SenderConstraintOptions {
    */
   onStoreError?: 'deny' | 'allow';
 }
+
+/** Every option name `createGuard` knows, for the strict check (`errors/unknown-option.ts`). */
+export const GUARD_OPTIONS = optionNames<GuardOptions>({
+  issuer: true,
+  audience: true,
+  clientIds: true,
+  resource: true,
+  realm: true,
+  metadataUrl: true,
+  jwksUri: true,
+  algorithms: true,
+  hmacSecret: true,
+  clockTolerance: true,
+  maxTokenAge: true,
+  strictTyp: true,
+  timeout: true,
+  jwksMaxAge: true,
+  cooldown: true,
+  maxStale: true,
+  warmup: true,
+  errorDetail: true,
+  introspection: true,
+  tokenLocations: true,
+  allowInsecureHttp: true,
+  scopesSupported: true,
+  scopeClaims: true,
+  resourceName: true,
+  resourceDocumentation: true,
+  tokenCache: true,
+  store: true,
+  onStoreError: true,
+  dpop: true,
+  dpopAlgorithms: true,
+  dpopProofWindow: true,
+  dpopNonce: true,
+  publicBaseUrl: true,
+  clientCertificateHeader: true,
+});
+
+/** The option names of `tokenCache`. */
+export const TOKEN_CACHE_OPTIONS = optionNames<Exclude<GuardBaseOptions['tokenCache'], false | undefined>>({
+  maxEntries: true,
+  maxBytes: true,
+});

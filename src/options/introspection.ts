@@ -5,6 +5,7 @@
  */
 import { checkUrl, duration, optionalBoolean, optionalString, positiveInteger, toStore } from './checks.js';
 import type { Store } from '../store/memory.js';
+import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
 
 /** How the guard authenticates itself to the introspection endpoint. */
 export type IntrospectionAuth = 'client_secret_basic' | 'client_secret_post' | 'bearer' | 'none';
@@ -54,6 +55,24 @@ export interface IntrospectionOptions {
   store?: Store;
 }
 
+/** Every option name of `introspection`, for the strict check. */
+export const INTROSPECTION_OPTIONS = optionNames<IntrospectionOptions>({
+  endpoint: true,
+  clientId: true,
+  clientSecret: true,
+  auth: true,
+  bearerToken: true,
+  encoding: true,
+  maxAge: true,
+  negativeMaxAge: true,
+  maxConcurrency: true,
+  requireAudience: true,
+  introspectJwt: true,
+  cacheMaxEntries: true,
+  cacheMaxBytes: true,
+  store: true,
+});
+
 /** Every introspection default, `DEFAULTS.introspection`. Durations in seconds. */
 export const INTROSPECTION_DEFAULTS = Object.freeze({
   encoding: 'form' as const,
@@ -96,6 +115,7 @@ export function normalizeIntrospectionOptions(
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('"introspection" must be an object or false');
   }
+  checkOptionNames(options, INTROSPECTION_OPTIONS, 'createGuard()', 'introspection.');
   const endpoint = optionalString(options.endpoint, 'introspection.endpoint');
   if (endpoint !== undefined) checkUrl(endpoint, 'introspection.endpoint', allowInsecureHttp);
   const clientId = optionalString(options.clientId, 'introspection.clientId');

@@ -12,7 +12,8 @@ import type { TokenLocation } from '../auth/extract.js';
 import type { Store } from '../store/memory.js';
 import { toAlgorithms, toHmacKey } from './algorithms.js';
 import { checkUrl, duration, optionalBoolean, optionalString, positiveInteger, stringList, toStore } from './checks.js';
-import type { GuardOptions } from './guard-options.js';
+import { GUARD_OPTIONS, TOKEN_CACHE_OPTIONS, type GuardOptions } from './guard-options.js';
+import { checkOptionNames } from '../errors/unknown-option.js';
 import { INTROSPECTION_DEFAULTS, normalizeIntrospectionOptions, type IntrospectionConfig } from './introspection.js';
 import { normalizeSenderOptions, type SenderConfig } from './sender.js';
 
@@ -21,7 +22,7 @@ export { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './algorithms.js';
 export type { AsymmetricAlgorithm, HmacAlgorithm, JwsAlgorithm } from './algorithms.js';
 export type { IntrospectionAuth, IntrospectionConfig, IntrospectionOptions } from './introspection.js';
 export type { TokenLocation } from '../auth/extract.js';
-export type { GuardOptions } from './guard-options.js';
+export type { GuardBaseOptions, GuardOptions, RecipientOptions } from './guard-options.js';
 
 /** Every default, on one screen. Durations in seconds. */
 export const DEFAULTS = Object.freeze({
@@ -42,9 +43,13 @@ export const DEFAULTS = Object.freeze({
 /** The validated, frozen form of {@link GuardOptions}. Durations in seconds. */
 export interface GuardConfig {
   issuers: readonly string[];
+  /** Empty when only `clientIds` is configured: `aud` is then not compared. */
   audiences: readonly string[];
-  resource: string;
-  realm: string;
+  /** `undefined`: any client (only `audience` is configured). */
+  clientIds: readonly string[] | undefined;
+  /** `undefined` without `audience` and `resource`: the API has no resource identifier. */
+  resource: string | undefined;
+  realm: string | undefined;
   metadataUrl: string | undefined;
   jwksUri: string | undefined;
   algorithms: ReadonlySet<string>;
@@ -78,11 +83,12 @@ export function normalizeOptions(options: GuardOptions): GuardConfig {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('createGuard() needs an options object with "issuer" and "audience"');
   }
+  checkOptionNames(options, GUARD_OPTIONS, 'createGuard()');
   const allowInsecureHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp') ?? false;
   const issuers = stringList(options.issuer, 'issuer');
   for (const issuer of issuers) checkUrl(issuer, 'issuer', allowInsecureHttp);
-  const audiences = stringList(options.audience, 'audience');
-  const resource = optionalString(options.resource, 'resource') ?? audiences[0]!;
+  const { audiences, clientIds } = toRecipients(options);
+  const resource = optionalString(options.resource, 'resource') ?? audiences[0];
   const metadataUrl = optionalString(options.metadataUrl, 'metadataUrl');
   if (metadataUrl !== undefined) {
     checkUrl(metadataUrl, 'metadataUrl', allowInsecureHttp);
@@ -105,6 +111,7 @@ export function normalizeOptions(options: GuardOptions): GuardConfig {
   const config: GuardConfig = {
     issuers,
     audiences,
+    clientIds,
     resource,
     realm: optionalString(options.realm, 'realm') ?? resource,
     metadataUrl,
@@ -137,6 +144,23 @@ export function normalizeOptions(options: GuardOptions): GuardConfig {
   return Object.freeze(config);
 }
 
+/**
+ * `audience` and `clientIds`: two independent checks, at least one configured (DESIGN
+ * "clientIds"). Neither is a `TypeError` naming both, so a guard never accepts any token
+ * of its issuer for want of a recipient.
+ */
+function toRecipients(options: GuardOptions): Pick<GuardConfig, 'audiences' | 'clientIds'> {
+  if (options.audience === undefined && options.clientIds === undefined) {
+    throw new TypeError(
+      '"audience" is required (the aud your tokens carry), or "clientIds" (the client_id/azp/cid they carry), or both',
+    );
+  }
+  return {
+    audiences: options.audience === undefined ? Object.freeze([]) : stringList(options.audience, 'audience'),
+    clientIds: options.clientIds === undefined ? undefined : stringList(options.clientIds, 'clientIds'),
+  };
+}
+
 function toErrorDetail(value: unknown): 'full' | 'minimal' {
   if (value === undefined) return process.env.NODE_ENV === 'production' ? 'minimal' : 'full';
   if (value !== 'full' && value !== 'minimal') {
@@ -167,6 +191,7 @@ function toTokenCache(option: GuardOptions['tokenCache']): GuardConfig['tokenCac
   if (option !== undefined && (typeof option !== 'object' || option === null)) {
     throw new TypeError('"tokenCache" must be an object or false');
   }
+  if (option !== undefined) checkOptionNames(option, TOKEN_CACHE_OPTIONS, 'createGuard()', 'tokenCache.');
   return Object.freeze({
     maxEntries: positiveInteger(option?.maxEntries, 'tokenCache.maxEntries', DEFAULTS.tokenCache.maxEntries),
     maxBytes: positiveInteger(option?.maxBytes, 'tokenCache.maxBytes', DEFAULTS.tokenCache.maxBytes),

@@ -6,6 +6,7 @@
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { AsymmetricAlgorithm } from './algorithms.js';
 import { duration } from './checks.js';
+import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
 
 /**
  * How a guard (or one route) treats DPoP (RFC 9449):
@@ -82,6 +83,9 @@ export const DPOP_ALGORITHMS = Object.freeze([
   'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512',
 ] as const);
 
+/** The option names of `dpopNonce`, for the strict check. */
+export const DPOP_NONCE_OPTIONS = optionNames<DpopNonceOptions>({ secret: true, lifetime: true });
+
 /** Every sender-constraint default, on one screen. Durations in seconds. */
 export const SENDER_DEFAULTS = Object.freeze({
   dpop: 'allowed' as DpopMode,
@@ -147,6 +151,7 @@ function toNonce(value: SenderConstraintOptions['dpopNonce']): SenderConfig['dpo
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('"dpopNonce" must be a boolean or an object { secret, lifetime }');
   }
+  checkOptionNames(options, DPOP_NONCE_OPTIONS, 'createGuard()', 'dpopNonce.');
   const lifetime = duration(options.lifetime, 'dpopNonce.lifetime', SENDER_DEFAULTS.dpopNonceLifetime, { min: 1 });
   const secret = options.secret;
   let bytes: Buffer;

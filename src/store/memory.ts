@@ -1,6 +1,6 @@
 /**
  * Folder `store/`: the `Store` interface, its bounded in-memory default and `redisStore`. Its
- * one rule: four operations on strings, nothing about tokens; it imports nothing else of `src/`.
+ * one rule: four operations on strings, nothing about tokens; of `src/` it imports only `errors/`.
  *
  * The small set of shared-state operations the guard needs, and its in-memory default.
  *
@@ -18,6 +18,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { ReplayMarks } from './replay-marks.js';
+import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
 
 /** Shared state for caches and replay sets. Every duration is in milliseconds. */
 export interface Store {
@@ -64,6 +65,8 @@ export interface MemoryStoreOptions {
   maxBytes?: number;
 }
 
+const MEMORY_STORE_OPTIONS = optionNames<MemoryStoreOptions>({ maxEntries: true, maxBytes: true });
+
 /** Options of a store-backed consumer that is created without a store of its own. */
 export const MEMORY_STORE_DEFAULTS = Object.freeze({
   maxEntries: 10_000,
@@ -92,6 +95,8 @@ const ttlOf = (ttlMs: number) => Math.max(1, Math.ceil(ttlMs));
  * ```
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  if (typeof options !== 'object' || options === null) throw new TypeError('memoryStore(): options must be an object');
+  checkOptionNames(options, MEMORY_STORE_OPTIONS, 'memoryStore()');
   const maxEntries = options.maxEntries ?? MEMORY_STORE_DEFAULTS.maxEntries;
   const maxBytes = options.maxBytes ?? MEMORY_STORE_DEFAULTS.maxBytes;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {

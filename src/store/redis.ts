@@ -21,6 +21,7 @@
  */
 import type { Store } from './memory.js';
 import { recognizeClient, type RedisClientKind } from './redis-client.js';
+import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
 
 /**
  * A Redis client {@link redisStore} accepts, by the one method it uses. The real ones:
@@ -47,6 +48,8 @@ export interface RedisStoreOptions {
   prefix?: string;
 }
 
+const REDIS_STORE_OPTIONS = optionNames<RedisStoreOptions>({ prefix: true });
+
 /**
  * Wraps a connected Redis client as a {@link Store}: node-redis 4–6 (`createClient`,
  * `createCluster`, `createSentinel`) or ioredis (`Redis`, `Cluster`). The client is recognised
@@ -70,6 +73,7 @@ export interface RedisStoreOptions {
  */
 export function redisStore(client: RedisCommandClient, options: RedisStoreOptions = {}): RedisStore {
   const { kind, send } = recognizeClient(client);
+  checkOptionNames(options, REDIS_STORE_OPTIONS, 'redisStore()');
   const prefix = options.prefix ?? 'rg:';
   if (typeof prefix !== 'string') throw new TypeError('"prefix" must be a string');
   const ttl = (ttlMs: number) => String(Math.max(1, Math.ceil(ttlMs)));

@@ -29,6 +29,7 @@ import { withSenderChallenge } from '../sender/challenge.js';
 import type { Credentials } from '../auth/extract.js';
 import { publishAccepted, publishRejected } from './token-events.js';
 import type { TokenVerifier } from './verifier.js';
+import { optionNames } from '../errors/unknown-option.js';
 
 /** The facts of a request that sender constraints are checked against. */
 export interface SenderRequest {
@@ -150,6 +151,9 @@ export interface VerifyRequest {
   /** DER bytes of the client's TLS certificate, for certificate-bound tokens. */
   certificate?: Uint8Array;
 }
+
+/** The member names of {@link VerifyRequest}, for the strict check of `guard.verify()`. */
+export const VERIFY_REQUEST_OPTIONS = optionNames<VerifyRequest>({ scheme: true, method: true, url: true, dpop: true, certificate: true });
 
 /**
  * `guard.verify()`: without `request` the token is a plain bearer token, and a

@@ -9,7 +9,8 @@
  * or 401. Every error leaving `verify` carries this API's challenge headers.
  */
 import { hash as digest } from 'node:crypto';
-import { checkAudience, exactAudience, type AudienceCheck } from '../auth/audience.js';
+import { ANY_AUDIENCE, checkAudience, exactAudience, type AudienceCheck } from '../auth/audience.js';
+import { checkClient } from '../auth/client.js';
 import { toAuthInfo, type AuthInfo } from '../auth/info.js';
 import { createMetadataCache, type AuthorizationServerMetadata } from '../remote/discovery.js';
 import { OAuthError, type ChallengeContext } from '../errors/oauth-error.js';
@@ -52,7 +53,10 @@ export class TokenVerifier {
   /** Tokens refused for good (bad signature…), so a replayed forgery skips the crypto. */
   readonly refusals: RefusalCache | undefined;
   readonly introspector: Introspector | undefined;
-  /** The guard's `audience`: what a call accepts unless its route says otherwise. */
+  /**
+   * The guard's `audience`: what a call accepts unless its route says otherwise (any `aud`
+   * for a guard with `clientIds` alone). The guard's `clientIds` apply to every call.
+   */
   readonly audience: AudienceCheck;
   /** DPoP proof checks and their `jti` replay set (RFC 9449). */
   readonly dpop: DpopProofs;
@@ -61,7 +65,7 @@ export class TokenVerifier {
     this.config = config;
     this.challenge = { ...senderChallenge(config.sender), ...challenge };
     this.dpop = new DpopProofs(config.sender, config);
-    this.audience = exactAudience(config.audiences);
+    this.audience = config.audiences.length === 0 ? ANY_AUDIENCE : exactAudience(config.audiences);
     this.tokenCache =
       config.tokenCache && !config.introspection?.introspectJwt
         ? new TokenCache(config.tokenCache.maxEntries, config.tokenCache.maxBytes, config.clockTolerance, config.maxTokenAge)
@@ -114,14 +118,14 @@ export class TokenVerifier {
   /**
    * The decision for a token when one is at hand without a promise: the hot path. A
    * remembered refusal throws; a verified JWT or a cached introspection answer is checked
-   * against `audience` (cached decisions hold for every audience) and returned; `undefined`
+   * against `audience` and the guard's clients (cached decisions hold for every audience) and returned; `undefined`
    * means "call {@link verify}". Refusals are reported; the caller gives them its route's
    * challenge context (`withContext`), once.
    */
   decided(token: string, hash: string, audience: AudienceCheck = this.audience, start = performance.now()): AuthInfo | undefined {
     try {
       const auth = this.#known(token, hash);
-      if (auth !== undefined) checkAudience(auth, audience);
+      if (auth !== undefined) this.#checkRecipient(auth, audience);
       return auth;
     } catch (err) {
       publishRejected(err, token, this.config.issuers, start);
@@ -153,13 +157,22 @@ export class TokenVerifier {
       key = hash ?? this.hash(token);
       const known = this.#known(token, key);
       const auth = known ?? (await this.#decide(token, key, audience));
-      checkAudience(auth, audience);
+      this.#checkRecipient(auth, audience);
       return { auth, cached: known !== undefined, start };
     } catch (err) {
       if (key !== undefined && isPermanentRefusal(err)) this.refusals?.set(key, err.description);
       publishRejected(err, token, this.config.issuers, start);
       throw err instanceof OAuthError ? err.withContext(this.challenge) : err;
     }
+  }
+
+  /**
+   * Whether the token is for this call: its audience (the route's, else the guard's) and its
+   * client (the guard's `clientIds`), two independent checks. Per call, never cached.
+   */
+  #checkRecipient(auth: AuthInfo, audience: AudienceCheck): void {
+    checkAudience(auth, audience);
+    checkClient(auth, this.config.clientIds, audience.anyAudience !== true);
   }
 
   /** What the caches already say about a token: a refusal (thrown), a decision, or nothing. */
@@ -182,8 +195,8 @@ export class TokenVerifier {
       if (result.undecided) return this.#introspect(token, hash, result.reason, { issuer: result.issuer, payload: decoded.payload });
       const auth = toAuthInfo(token, 'jwt', result.issuer, result.payload, this.config.scopeClaims);
       if (this.config.introspection?.introspectJwt) {
-        // A wrong audience is decided locally: no introspection call for it.
-        checkAudience(auth, audience);
+        // A wrong audience or client is decided locally: no introspection call for it.
+        this.#checkRecipient(auth, audience);
         // The answer says whether it is active; the signed JWT keeps its cnf, iss, aud (jwt-answer.ts).
         const introspected = await this.#introspect(token, hash, 'introspection is not available', { issuer: result.issuer, payload: result.payload });
         return toAuthInfo(token, 'jwt', result.issuer, introspected.claims, this.config.scopeClaims);

@@ -3,6 +3,7 @@
  * every mistake a `TypeError` naming the option, the caller's object never touched.
  */
 import { memoryStore, type Store } from '../store/memory.js';
+import { optionNames } from '../errors/unknown-option.js';
 
 /**
  * Options of `telnyxWebhook()` and `standardWebhook()` besides their keys.
@@ -49,6 +50,17 @@ export interface WebhookOptions {
    */
   parseJson?: boolean;
 }
+
+/** The option names both webhook middlewares share, for the strict check. @internal */
+export const WEBHOOK_OPTIONS = optionNames<WebhookOptions>({
+  tolerance: true,
+  limit: true,
+  store: true,
+  onStoreError: true,
+  onReplay: true,
+  timeout: true,
+  parseJson: true,
+});
 
 /** The documented defaults, in one place. @internal */
 export const WEBHOOK_DEFAULTS = Object.freeze({

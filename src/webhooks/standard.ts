@@ -20,7 +20,8 @@ import { checkTimestamp, parseTimestamp, requireHeader } from './delivery-header
 import { WebhookError } from './errors.js';
 import { parseEd25519PublicKeys, parseHmacSecrets, type Ed25519PublicKeyInput } from './keys.js';
 import { createWebhookMiddleware, type VerifiedDelivery } from './middleware.js';
-import { normalizeWebhookOptions, requireOptions, type WebhookOptions } from './options.js';
+import { normalizeWebhookOptions, requireOptions, WEBHOOK_OPTIONS, type WebhookOptions } from './options.js';
+import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
 import type { WebhookMiddleware } from './types.js';
 
 const ID_HEADER = 'webhook-id';
@@ -52,6 +53,11 @@ export interface StandardWebhookOptions extends WebhookOptions {
    */
   publicKey?: Ed25519PublicKeyInput | readonly Ed25519PublicKeyInput[] | undefined;
 }
+
+const STANDARD_OPTIONS = [
+  ...WEBHOOK_OPTIONS,
+  ...optionNames<Omit<StandardWebhookOptions, keyof WebhookOptions>>({ secret: true, publicKey: true }),
+];
 
 /** Keys resolved at construction. */
 interface StandardKeys {
@@ -94,6 +100,7 @@ type Candidate = { readonly version: 'v1' | 'v1a'; readonly bytes: Buffer };
  */
 export function standardWebhook(options: StandardWebhookOptions): WebhookMiddleware {
   requireOptions(options, 'standardWebhook');
+  checkOptionNames(options, STANDARD_OPTIONS, 'standardWebhook()');
   if (options.secret === undefined && options.publicKey === undefined) {
     throw new TypeError('"secret" or "publicKey" is required');
   }

@@ -18,7 +18,8 @@ import { checkTimestamp, parseTimestamp, requireHeader } from './delivery-header
 import { WebhookError } from './errors.js';
 import { parseEd25519PublicKeys, type Ed25519PublicKeyInput } from './keys.js';
 import { createWebhookMiddleware, type VerifiedDelivery } from './middleware.js';
-import { normalizeWebhookOptions, requireOptions, type WebhookOptions } from './options.js';
+import { normalizeWebhookOptions, requireOptions, WEBHOOK_OPTIONS, type WebhookOptions } from './options.js';
+import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
 import type { WebhookMiddleware } from './types.js';
 
 const SIGNATURE_HEADER = 'telnyx-signature-ed25519';
@@ -41,6 +42,8 @@ export interface TelnyxWebhookOptions extends WebhookOptions {
    */
   publicKey: Ed25519PublicKeyInput | readonly Ed25519PublicKeyInput[] | undefined;
 }
+
+const TELNYX_OPTIONS = [...WEBHOOK_OPTIONS, ...optionNames<Omit<TelnyxWebhookOptions, keyof WebhookOptions>>({ publicKey: true })];
 
 /**
  * Verifies Telnyx webhook deliveries, then sets `req.body` to the parsed event and
@@ -72,6 +75,7 @@ export interface TelnyxWebhookOptions extends WebhookOptions {
  */
 export function telnyxWebhook(options: TelnyxWebhookOptions): WebhookMiddleware {
   requireOptions(options, 'telnyxWebhook');
+  checkOptionNames(options, TELNYX_OPTIONS, 'telnyxWebhook()');
   if (options.publicKey === undefined) throw new TypeError('"publicKey" is required');
   const keys = parseEd25519PublicKeys(options.publicKey, 'publicKey');
   const config = normalizeWebhookOptions(options);

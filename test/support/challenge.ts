@@ -44,6 +44,8 @@ export function parseChallenges(header: string): Challenge[] {
       challenge.params[key] = value;
       rest = rest.replace(/^ *, */, '');
     }
+    // A challenge without parameters (`Bearer, DPoP algs="…"`) ends at its comma.
+    if (Object.keys(challenge.params).length === 0) rest = rest.replace(/^ *, */, '');
   }
   return challenges;
 }
