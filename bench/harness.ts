@@ -193,7 +193,8 @@ export interface Window {
   otherCpu: number | undefined;
   /** Cores other processes used on the server's CPU, when pinned: what competed with it. */
   otherOnServerCpu: number | undefined;
-  /** The server's memory after the window. */
+  /** The server's own readings just before and just after the window. */
+  before: Usage;
   after: Usage;
 }
 
@@ -212,6 +213,7 @@ export async function measureWindow(server: ServerChild, loader: LoaderChild, re
     serverSeconds,
     otherCpu: machine === undefined ? undefined : Math.max(0, machine - (serverSeconds + loaderSeconds) / load.seconds),
     otherOnServerCpu: onServerCpu === undefined ? undefined : Math.max(0, onServerCpu - serverSeconds / load.seconds),
+    before,
     after,
   };
 }

@@ -14,7 +14,7 @@
 import type { AuthorizationServer } from './as.js';
 import { LABEL, LETTER, measureOrder, type Scenario } from './cells.js';
 import { threadAffinity, type Pinning } from './cpus.js';
-import { measureWindow, probe, startServer, type LoaderChild, type ServerChild } from './harness.js';
+import { measureWindow, probe, startServer, type LoaderChild, type ServerChild, type Window } from './harness.js';
 import type { Cell } from './report.js';
 import type { MiddlewareId, ServerConfig } from './server.js';
 import { summarize, type Round } from './stats.js';
@@ -70,10 +70,15 @@ export async function runRound(round: number, jobs: Job[], ctx: RunContext): Pro
   }
 }
 
-/** Options of one measurement beyond the plan: extra node flags, and a hook just before the window. */
+/** Options of one measurement beyond the plan: extra node flags, the server's stdout, hooks at the window's edges. */
 export interface CellOptions {
   execArgv?: string[];
+  /** Pipe the server's stdout (`server.stdout`) instead of inheriting it. */
+  captureStdout?: boolean;
+  /** Called once the server is ready, before the pre-check (e.g. to start reading its stdout). */
+  onStart?: (server: ServerChild) => void;
   beforeWindow?: (server: ServerChild) => Promise<void>;
+  afterWindow?: (server: ServerChild) => Promise<void>;
 }
 
 /**
@@ -81,7 +86,7 @@ export interface CellOptions {
  * round is appended to the cell; a cell that cannot run is marked n/a or failed and returns
  * undefined.
  */
-export async function measureCell(job: Job, round: number, ctx: RunContext, options: CellOptions = {}): Promise<{ round: Round; server: ServerChild } | undefined> {
+export async function measureCell(job: Job, round: number, ctx: RunContext, options: CellOptions = {}): Promise<{ round: Round; window: Window } | undefined> {
   const { cell, scenario, middleware } = job;
   const config: ServerConfig = {
     middleware,
@@ -93,7 +98,8 @@ export async function measureCell(job: Job, round: number, ctx: RunContext, opti
   };
   let server: ServerChild;
   try {
-    server = await startServer(config, { cpu: ctx.pinning.serverCpu, execArgv: options.execArgv });
+    server = await startServer(config, { cpu: ctx.pinning.serverCpu, execArgv: options.execArgv, captureStdout: options.captureStdout });
+    options.onStart?.(server);
   } catch (err) {
     Object.assign(cell, { state: 'failed', reason: (err as Error).message });
     return undefined;
@@ -109,6 +115,7 @@ export async function measureCell(job: Job, round: number, ctx: RunContext, opti
     await ctx.quiet();
     await options.beforeWindow?.(server);
     const window = await measureWindow(server, ctx.loader, requestOf(server, measure, ctx), ctx.pinning);
+    await options.afterWindow?.(server);
     if (ctx.pinning.pinned && cell.affinity === undefined) checkAffinity(cell, server.pid, ctx.pinning.serverCpu);
     const { load, serverSeconds, after } = window;
     const measured: Round = {
@@ -131,7 +138,7 @@ export async function measureCell(job: Job, round: number, ctx: RunContext, opti
       heapUsed: after.heapUsed,
     };
     cell.rounds = [...(cell.rounds ?? []), measured];
-    return { round: measured, server };
+    return { round: measured, window };
   } catch (err) {
     Object.assign(cell, { state: 'failed', reason: (err as Error).message });
     return undefined;

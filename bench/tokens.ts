@@ -54,7 +54,8 @@ function forge(tokens: string[]): string[] {
   });
 }
 
-export async function mintTokens(as: AuthorizationServer, log: (line: string) => void): Promise<Tokens> {
+/** `large: false` leaves the 100,000-token pool out (an empty pool): for tools that never measure it. */
+export async function mintTokens(as: AuthorizationServer, log: (line: string) => void, { large = true }: { large?: boolean } = {}): Promise<Tokens> {
   const dir = join(BUILD_DIR, 'tokens', as.keySetId);
   mkdirSync(dir, { recursive: true });
   const minted: string[] = [];
@@ -91,8 +92,17 @@ export async function mintTokens(as: AuthorizationServer, log: (line: string) =>
     badPool[alg] = save(`bad-pool-${alg}`, forge(pools[alg].tokens), expiresAt);
     badWarmPool[alg] = save(`bad-warm-${alg}`, forge(warmPool[alg].tokens), expiresAt);
   }
-  const large = await pool('large-RS256', 'RS256', LARGE_POOL_SIZE);
-  return { single, badSignature, pool: pools, badPool, warmPool, badWarmPool, large, opaque: as.mintOpaque(), unknownOpaque: 'b'.repeat(43), minted };
+  return {
+    single,
+    badSignature,
+    pool: pools,
+    badPool,
+    warmPool,
+    badWarmPool,
+    large: large ? await pool('large-RS256', 'RS256', LARGE_POOL_SIZE) : { file: '', tokens: [] },
+    opaque: as.mintOpaque(), unknownOpaque: 'b'.repeat(43),
+    minted,
+  };
 }
 
 /** What one phase of a round sends: for `seconds`, or exactly `amount` requests (pools). */
