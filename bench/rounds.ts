@@ -111,8 +111,10 @@ export async function measureCell(job: Job, round: number, ctx: RunContext, opti
       return undefined;
     }
     const { warmup, measure } = phasesOf(scenario, middleware, round, ctx.tokens, ctx.settings);
-    await ctx.loader.run(requestOf(server, warmup, ctx));
+    // Wait for quiet before the warm-up, not after it: warm-up and window run back to back,
+    // with no idle gap for V8 to spend on idle-time GC or for the CPU caches to go cold.
     await ctx.quiet();
+    await ctx.loader.run(requestOf(server, warmup, ctx));
     await options.beforeWindow?.(server);
     const window = await measureWindow(server, ctx.loader, requestOf(server, measure, ctx), ctx.pinning);
     await options.afterWindow?.(server);
@@ -165,7 +167,7 @@ export function judgeCell(job: Job, settings: RoundSettings): void {
   if (cell.state !== 'measured' || cell.rounds === undefined || cell.rounds.length === 0) return;
   const result = summarize(cell.rounds);
   cell.result = result;
-  if (job.scenario.tokens.kind !== 'single' && job.scenario.tokens.kind !== 'bad-signature' && job.scenario.tokens.kind !== 'opaque' && job.scenario.tokens.kind !== 'none') {
+  if (['pool', 'bad-pool', 'large-pool'].includes(job.scenario.tokens.kind)) {
     cell.notes = [`${Math.round(result.requests / cell.rounds.length).toLocaleString('en')} distinct tokens per round, each once`];
   }
   const wrong = Object.entries(result.statuses).filter(([code]) => Number(code) !== cell.expect);
