@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CACHE_FILL, LARGE_POOL_SIZE, measureOrder, POOL_SIZE, scenarios, WARMUP_POOL_SIZE } from '../bench/cells.js';
 import { parseCpuList } from '../bench/cpus.js';
+import { renderMarkdown } from '../bench/markdown.js';
 import { summarizeProfile } from '../bench/profile-summary.js';
 import { addRatios, roundsTable, textTable, type Cell } from '../bench/report.js';
 import type { MiddlewareId } from '../bench/server.js';
@@ -83,6 +84,26 @@ describe('bench report', () => {
     const target = evaluateTargets(cells, undefined).find((t) => t.id === 'cached-opaque-vs-bare')!;
     expect(target.verdict).toBe('met');
     expect(target.value).toBeCloseTo(200 / 210);
+  });
+
+  it('writes RESULTS.md with the pinning, the verdicts with their rounds, and every round of every cell', () => {
+    const all = scenarios(2);
+    const cells = [cell('reuse-RS256', 'none', [133, 131, 135]), cell('reuse-RS256', 'resource-guard', [174, 170, 180])];
+    addRatios(cells, all);
+    const pinning = { pinned: true, serverCpu: 0, loaderCpu: 1, description: 'pinned: each server process on CPU 0, the load generator on CPU 1, every thread (taskset -c)' };
+    const markdown = renderMarkdown(
+      {
+        meta: { command: 'npm run bench', date: 'today', seconds: 1, cores: 2, cpu: 'x', memoryGiB: 1, os: 'linux', node: 'v20', commit: 'abc', versions: {}, pinning, settings: { rounds: 3, connections: 16, warmup: 1, duration: 2, poolPerRound: 2000, largePerRound: 5000 } },
+        scenarios: all,
+        cells,
+        targets: evaluateTargets(cells, undefined),
+        profiles: [],
+      },
+      'bench/results/x.json',
+    );
+    expect(markdown).toContain('**CPU pinning:** pinned: each server process on CPU 0, the load generator on CPU 1');
+    expect(markdown).toMatch(/\| 21 \| cached JWT \(one RS256 token reused\): ≥ 0.90 × bare Express \| \*\*missed\*\* \| 0.76 × \(a\) by server CPU per request \(median of rounds: 0.76, 0.77, 0.75\)/);
+    expect(markdown).toContain('| reuse-RS256 | (e) resource-guard | 174 | 170 | 180 | 174 | ±3 % |');
   });
 
   it('prints every round of every cell beside its median', () => {
