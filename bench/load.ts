@@ -46,7 +46,7 @@ export interface LoadResult {
   timeouts: number;
   /** CPU the load generator (this process) used during the run, in cores (1 = one full core). */
   loaderCpu: number;
-  /** Every latency of the run, sorted, ms (to merge runs; not kept in the results). */
+  /** Every latency of the run, sorted, ms (the load generator keeps them to itself). */
   latencies?: number[];
 }
 

@@ -4,23 +4,13 @@
  * median of their per-round ratios (round r of one against round r of the other, measured
  * minutes apart at most), so one odd process or one noisy minute cannot decide a verdict.
  */
+import type { LoadResult } from './load.js';
 
-/** One cell's figures: one round's, or the medians over its rounds. */
-export interface Measurement {
-  /** Answered requests (responses of any status). Summed over rounds in a cell's figure. */
-  requests: number;
-  /** Seconds measured. Summed over rounds in a cell's figure. */
-  seconds: number;
-  rps: number;
-  /** Latency percentiles, ms. */
-  p50: number;
-  p99: number;
-  /** Responses by status, summed over rounds in a cell's figure. */
-  statuses: Record<string, number>;
-  errors: number;
-  timeouts: number;
-  /** Cores the load generator used. */
-  loaderCpu: number;
+/**
+ * One cell's figures: one round's, or the medians over its rounds (requests, seconds,
+ * statuses, errors and timeouts summed instead), the load generator's and the server's.
+ */
+export interface Measurement extends Omit<LoadResult, 'latencies'> {
   /** Cores the server used (every thread: main, libuv pool, GC, compiler). */
   serverCpu: number;
   /** The server's CPU time per answered request, µs: what the targets of issue 21 judge. */
