@@ -41,8 +41,9 @@ export function allowedCpus(statusFile = '/proc/self/status'): number[] | undefi
   }
 }
 
-function hasTaskset(): boolean {
-  const probe = spawnSync('taskset', ['--version'], { stdio: 'ignore' });
+/** `taskset` is installed and may pin to `cpu` here (a container can forbid changing affinity). */
+function canPin(cpu: number): boolean {
+  const probe = spawnSync('taskset', ['-c', String(cpu), 'true'], { stdio: 'ignore' });
   return probe.error === undefined && probe.status === 0;
 }
 
@@ -55,8 +56,10 @@ export function planPinning(disabled = false): Pinning {
   if (parallelism < 2 || allowed.length < 2) {
     return { pinned: false, description: `not pinned: this process may use ${allowed.length} CPU (${parallelism} available), pinning needs 2` };
   }
-  if (!hasTaskset()) return { pinned: false, description: 'not pinned: `taskset` (util-linux) is not installed' };
   const [serverCpu, loaderCpu] = allowed as [number, number];
+  if (!canPin(serverCpu) || !canPin(loaderCpu)) {
+    return { pinned: false, description: 'not pinned: `taskset` (util-linux) is not installed or may not set CPU affinity here' };
+  }
   return {
     pinned: true,
     serverCpu,

@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILD_DIR } from './as-keys.js';
 import { ALGS, type AuthorizationServer, type BenchAlg } from './as.js';
-import { CACHE_FILL, LARGE_MEASURED, LARGE_POOL_SIZE, POOL_SIZE, WARMUP_POOL_SIZE, type Scenario } from './cells.js';
+import { CACHE_FILL, LARGE_POOL_SIZE, POOL_SIZE, WARMUP_POOL_SIZE, type Scenario } from './cells.js';
 import type { AuthSpec } from './load.js';
 import type { MiddlewareId } from './server.js';
 
@@ -140,16 +140,14 @@ const poolRange = (pool: Pool, from: number, to: number): AuthSpec => ({ kind: '
  */
 export function phasesOf(scenario: Scenario, middleware: MiddlewareId, round: number, tokens: Tokens, settings: PhaseSettings): { warmup: Phase; measure: Phase } {
   const t = scenario.tokens;
-  const timed = (auth: AuthSpec) => ({ warmup: { auth, seconds: settings.warmup }, measure: { auth, seconds: settings.duration } });
   switch (t.kind) {
     case 'single':
-      return timed({ kind: 'header', value: `Bearer ${tokens.single[t.alg]}` });
     case 'bad-signature':
-      return timed({ kind: 'header', value: `Bearer ${tokens.badSignature[t.alg]}` });
     case 'opaque':
-      return timed({ kind: 'header', value: `Bearer ${tokens.opaque}` });
-    case 'none':
-      return timed({ kind: 'none' });
+    case 'none': {
+      const auth = timedAuth(t, tokens);
+      return { warmup: { auth, seconds: settings.warmup }, measure: { auth, seconds: settings.duration } };
+    }
     case 'pool':
     case 'bad-pool': {
       const warm = t.kind === 'pool' ? tokens.warmPool[t.alg] : tokens.badWarmPool[t.alg];
@@ -186,8 +184,22 @@ export function sampleHeaders(scenario: Scenario, tokens: Tokens): Array<string 
       // The last tokens of the pool: outside every round's window unless the rounds wrap.
       return tokens.large.tokens.slice(-3).map((token) => `Bearer ${token}`);
     default: {
-      const auth = phasesOf(scenario, 'none', 0, tokens, { warmup: 0, duration: 0, rounds: 1, poolPerRound: 1, largePerRound: LARGE_MEASURED }).measure.auth;
+      const auth = timedAuth(t, tokens);
       return [0, 1, 2].map(() => (auth.kind === 'header' ? auth.value : undefined));
     }
+  }
+}
+
+/** The one header (or none) every request of a timed scenario carries. */
+function timedAuth(t: Extract<Scenario['tokens'], { kind: 'single' | 'bad-signature' | 'opaque' | 'none' }>, tokens: Tokens): AuthSpec {
+  switch (t.kind) {
+    case 'single':
+      return { kind: 'header', value: `Bearer ${tokens.single[t.alg]}` };
+    case 'bad-signature':
+      return { kind: 'header', value: `Bearer ${tokens.badSignature[t.alg]}` };
+    case 'opaque':
+      return { kind: 'header', value: `Bearer ${tokens.opaque}` };
+    case 'none':
+      return { kind: 'none' };
   }
 }
