@@ -121,16 +121,8 @@ export async function measureCell(job: Job, round: number, ctx: RunContext, opti
     if (ctx.pinning.pinned && cell.affinity === undefined) checkAffinity(cell, server.pid, ctx.pinning.serverCpu);
     const { load, serverSeconds, after } = window;
     const measured: Round = {
+      ...load,
       round,
-      requests: load.requests,
-      seconds: load.seconds,
-      rps: load.rps,
-      p50: load.p50,
-      p99: load.p99,
-      statuses: load.statuses,
-      errors: load.errors,
-      timeouts: load.timeouts,
-      loaderCpu: load.loaderCpu,
       serverCpu: serverSeconds / load.seconds,
       cpuPerRequest: load.requests === 0 ? NaN : (serverSeconds * 1e6) / load.requests,
       otherCpu: window.otherCpu,
