@@ -2,7 +2,7 @@
  * `bench/RESULTS.md` from one run's record.
  */
 import { CACHE_FILL, LARGE_POOL_SIZE, POOL_SIZE } from './cells.js';
-import { markdownTable, microTable, roundsTable, type Cell, type RunRecord } from './report.js';
+import { affinitySummary, markdownTable, microTable, roundsTable, type Cell, type RunRecord } from './report.js';
 import type { MiddlewareId } from './server.js';
 
 const signed = (n: number) => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(0)}`;
@@ -121,7 +121,12 @@ export function renderMarkdown(run: RunRecord, jsonPath: string): string {
       `Versions: ${Object.entries(m.versions as Record<string, string>).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     '',
   );
-  out.push(`**CPU pinning:** ${(m.pinning?.description as string | undefined) ?? 'not recorded'}.`, '');
+  const affinity = affinitySummary(run.cells);
+  out.push(
+    `**CPU pinning:** ${(m.pinning?.description as string | undefined) ?? 'not recorded'}.` +
+      (affinity === undefined ? '' : ` Checked in \`/proc/<pid>/task/*/status\` after each cell's first window: ${affinity}.`),
+    '',
+  );
   out.push('## Where we stand', '');
   out.push(
     `Every verdict is judged on the server's CPU time per answered request (every thread), as the median of per-round ratios over ${m.settings.rounds} rounds: ` +
@@ -141,7 +146,7 @@ export function renderMarkdown(run: RunRecord, jsonPath: string): string {
   }
   out.push('## HTTP', '');
   out.push(
-    `${m.settings.rounds} rounds; in each, every cell runs once in a fresh server process (${(m.pinning?.description as string | undefined) ?? 'pinning not recorded'}), in the table's scenario order, every other round backwards. ` +
+    `${m.settings.rounds} rounds; in each, every cell runs once in a fresh server process (${(m.pinning?.description as string | undefined) ?? 'pinning not recorded'}): the scenarios in the table's order, within each bare Express, resource-guard, the floor, then the peers; every other round backwards. ` +
       `Load: autocannon in a child process of its own, ${m.settings.connections} connections, keep-alive. ` +
       `Timed scenarios: ${m.settings.warmup} s warm-up, then ${m.settings.duration} s measured, per round. ` +
       `\`pool-*\`: 2,000 other tokens of warm-up, then ${Number(m.settings.poolPerRound).toLocaleString('en')} tokens per round, so each of the ${POOL_SIZE.toLocaleString('en')} is measured once over the run. ` +

@@ -151,6 +151,17 @@ export function microTable(rows: MicroRow[], markdown: boolean): string {
 }
 
 /**
+ * What the affinity check found, over every cell: "12 threads on CPU 0 (20 cells), 13
+ * threads on CPU 0 (14 cells)"; undefined when nothing was checked (an unpinned run).
+ */
+export function affinitySummary(cells: Cell[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const cell of cells) if (cell.affinity !== undefined) counts.set(cell.affinity, (counts.get(cell.affinity) ?? 0) + 1);
+  if (counts.size === 0) return undefined;
+  return [...counts].map(([affinity, n]) => `${affinity} (${n} ${n === 1 ? 'cell' : 'cells'})`).join(', ');
+}
+
+/**
  * Server CPU µs per request of every measured cell, round by round (in the order measured),
  * with the median the tables use: how much one server process differs from the next.
  */

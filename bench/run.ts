@@ -26,7 +26,7 @@ import { renderMarkdown } from './markdown.js';
 import type { MemoryResult } from './memory.js';
 import type { MicroRow } from './micro.js';
 import { formatSummary, summarizeProfile } from './profile-summary.js';
-import { addRatios, microTable, roundsTable, textTable, type Cell, type ProfileRecord, type RunRecord } from './report.js';
+import { addRatios, affinitySummary, microTable, roundsTable, textTable, type Cell, type ProfileRecord, type RunRecord } from './report.js';
 import { judgeCell, measureCell, planJobs, runRound, type RunContext } from './rounds.js';
 import type { MiddlewareId } from './server.js';
 import { evaluateTargets, targetsText } from './targets.js';
@@ -218,6 +218,8 @@ async function main(): Promise<void> {
         `${settings.warmup} s warm-up and ${settings.duration} s measured per timed cell and round. Figures: medians over rounds; ratios: medians of per-round ratios\n`,
     );
     console.log(textTable(cells));
+    const affinity = affinitySummary(cells);
+    if (affinity !== undefined) console.log(`\nServer threads' CPU affinity, read from /proc after each cell's first window: ${affinity}`);
     console.log(`\nServer CPU µs per request, round by round\n\n${roundsTable(cells, false)}`);
 
     if (!flag('--no-profile')) profiles = await profileMisses(ctx, scenarios, cells);

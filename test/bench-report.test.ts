@@ -89,6 +89,7 @@ describe('bench report', () => {
   it('writes RESULTS.md with the pinning, the verdicts with their rounds, and every round of every cell', () => {
     const all = scenarios(2);
     const cells = [cell('reuse-RS256', 'none', [133, 131, 135]), cell('reuse-RS256', 'resource-guard', [174, 170, 180])];
+    for (const c of cells) c.affinity = '12 threads on CPU 0';
     addRatios(cells, all);
     const pinning = { pinned: true, serverCpu: 0, loaderCpu: 1, description: 'pinned: each server process on CPU 0, the load generator on CPU 1, every thread (taskset -c)' };
     const markdown = renderMarkdown(
@@ -102,6 +103,7 @@ describe('bench report', () => {
       'bench/results/x.json',
     );
     expect(markdown).toContain('**CPU pinning:** pinned: each server process on CPU 0, the load generator on CPU 1');
+    expect(markdown).toContain("after each cell's first window: 12 threads on CPU 0 (2 cells)");
     expect(markdown).toMatch(/\| 21 \| cached JWT \(one RS256 token reused\): ≥ 0.90 × bare Express \| \*\*missed\*\* \| 0.76 × \(a\) by server CPU per request \(median of rounds: 0.76, 0.77, 0.75\)/);
     expect(markdown).toContain('| reuse-RS256 | (e) resource-guard | 174 | 170 | 180 | 174 | ±3 % |');
   });
