@@ -20,6 +20,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { argsOf } from './args.js';
 import { AuthorizationServer } from './as.js';
 import { LARGE_MEASURED, POOL_SIZE, scenarios as allScenarios, type Scenario } from './cells.js';
 import { planPinning, threadCpu } from './cpus.js';
@@ -34,10 +35,7 @@ import { mintTokens } from './tokens.js';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2);
-const option = (name: string) => {
-  const i = args.indexOf(name);
-  return i === -1 ? undefined : args[i + 1];
-};
+const { flag, option, number } = argsOf(args);
 const started = Date.now();
 const log = (line: string) => console.error(`[profile ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
 
@@ -45,12 +43,12 @@ const WINDOW_START = 'BENCH-PROFILE-WINDOW-START';
 const WINDOW_END = 'BENCH-PROFILE-WINDOW-END';
 
 const settings = {
-  seconds: Number(option('--seconds') ?? 10),
-  warmup: Number(option('--warmup') ?? 2),
-  connections: Number(option('--connections') ?? 16),
+  seconds: number('--seconds', 10, { min: 0, positive: true }),
+  warmup: number('--warmup', 2, { min: 0, positive: true }),
+  connections: number('--connections', 16, { integer: true }),
   /** `--cpu-prof-interval`, µs: V8's default of 1,000 gives only a few samples per request. */
-  interval: Number(option('--interval') ?? 250),
-  alloc: !args.includes('--no-alloc'),
+  interval: number('--interval', 250, { integer: true, min: 10 }),
+  alloc: !flag('--no-alloc'),
 };
 
 /** Pass 2: the CPU profile and the GC trace of one measured window. */
@@ -146,7 +144,7 @@ async function main(): Promise<void> {
   const middlewares = (option('--middlewares') ?? 'none,resource-guard').split(',') as MiddlewareId[];
   const scenarios = allScenarios(settings.seconds).filter((s) => ids.includes(s.id));
   if (scenarios.length === 0) throw new Error(`no scenario named ${ids.join(', ')}; see bench/cells.ts`);
-  const pinning = planPinning(args.includes('--no-pin'));
+  const pinning = planPinning(flag('--no-pin'));
   const as = new AuthorizationServer();
   await as.start();
   log(pinning.description);

@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { argsOf } from './args.js';
 import { ALGS, AuthorizationServer } from './as.js';
 import { LARGE_MEASURED, POOL_SIZE, scenarios as allScenarios } from './cells.js';
 import { planPinning } from './cpus.js';
@@ -34,40 +35,36 @@ import { mintTokens } from './tokens.js';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(name);
-const option = (name: string) => {
-  const i = args.indexOf(name);
-  return i === -1 ? undefined : args[i + 1];
-};
+const { flag, option, number } = argsOf(args);
 
 const started = Date.now();
 const quick = flag('--quick');
-const rounds = Number(option('--rounds') ?? (quick ? 2 : 5));
+const rounds = number('--rounds', quick ? 2 : 5, { integer: true });
 const pinning = planPinning(flag('--no-pin'));
 const settings = {
-  connections: Number(option('--connections') ?? 16),
+  connections: number('--connections', 16, { integer: true }),
   /** Seconds of warm-up per timed cell and round (thrown away). */
-  warmup: Number(option('--warmup') ?? (quick ? 0.5 : 1)),
+  warmup: number('--warmup', quick ? 0.5 : 1, { min: 0, positive: true }),
   /** Measured seconds per timed cell and round. */
-  duration: Number(option('--duration') ?? (quick ? 0.5 : 2)),
+  duration: number('--duration', quick ? 0.5 : 2, { min: 0, positive: true }),
   rounds,
   /** Each `pool-*` scenario measures its 10,000 tokens once over the run, a share per round. */
   poolPerRound: quick ? 500 : Math.floor(POOL_SIZE / rounds),
   largePerRound: quick ? 1_000 : LARGE_MEASURED,
   pinning: pinning.description,
-  memoryTokens: flag('--memory') ? 1_000_000 : Number(option('--memory-tokens') ?? 30_000),
+  memoryTokens: flag('--memory') ? 1_000_000 : number('--memory-tokens', 30_000, { integer: true, min: 10_000 }),
   /**
    * Cores other processes may use before a cell is flagged as noisy: on the server's own CPU
    * when pinned (what competes with it directly), on the whole machine otherwise.
    */
   noiseLimit: pinning.pinned ? 0.1 : 0.25,
   /** Seconds, over the whole run, the harness may wait for other processes to calm down before a measured window. */
-  quietWait: Number(option('--quiet-wait') ?? 60),
+  quietWait: number('--quiet-wait', 60, { min: 0 }),
   /**
    * Seconds this script may take (the build before it is not counted): waiting for quiet and
    * the CPU profiles only happen while the rest of the plan still fits.
    */
-  budget: Number(option('--budget') ?? (flag('--memory') ? 900 : 600)),
+  budget: number('--budget', flag('--memory') ? 900 : 600),
 };
 let quietLeft = settings.quietWait * 1000;
 

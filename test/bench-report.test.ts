@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { argsOf } from '../bench/args.js';
 import { CACHE_FILL, LARGE_POOL_SIZE, measureOrder, POOL_SIZE, scenarios, WARMUP_POOL_SIZE } from '../bench/cells.js';
 import { parseCpuList } from '../bench/cpus.js';
 import { renderMarkdown } from '../bench/markdown.js';
@@ -184,6 +185,20 @@ describe('bench plan', () => {
     expect(measureOrder(reuse).slice(0, 3)).toEqual(['none', 'resource-guard', 'jose']);
     const opaque = scenarios(2).find((s) => s.id === 'opaque')!;
     expect(measureOrder(opaque)).toEqual(['none', 'resource-guard', 'introspect']);
+  });
+
+  it('refuses option values that would run a bench measuring nothing', () => {
+    const args = argsOf(['--rounds', '7', '--duration', '1.5', '--quick', '--connections', '2.5', '--warmup', '0', '--budget', 'abc', '--quiet-wait', '0', '--seconds', '']);
+    expect(args.number('--rounds', 5, { integer: true })).toBe(7);
+    expect(args.number('--duration', 2, { min: 0, positive: true })).toBe(1.5);
+    expect(args.number('--absent', 5)).toBe(5);
+    expect(args.number('--quiet-wait', 60, { min: 0 })).toBe(0);
+    expect(args.flag('--quick')).toBe(true);
+    expect(() => args.number('--connections', 16, { integer: true })).toThrow('--connections must be a whole number of at least 1 (got "2.5")');
+    expect(() => args.number('--warmup', 1, { min: 0, positive: true })).toThrow('--warmup must be a number above 0 (got "0")');
+    expect(() => args.number('--budget', 600)).toThrow(TypeError);
+    expect(() => args.number('--seconds', 10, { min: 0, positive: true })).toThrow(TypeError);
+    expect(() => argsOf(['--rounds', '-3']).number('--rounds', 5, { integer: true })).toThrow('at least 1');
   });
 
   it('reads CPU lists as /proc writes them', () => {
