@@ -3,32 +3,24 @@
  * a JWKS with one RS256, one ES256 and one EdDSA key, and an RFC 7662 introspection
  * endpoint (form body, client_secret_basic) for the opaque tokens it minted.
  *
+ * Its issuer is the fixed name {@link ISSUER}, not its address: the port changes every run,
+ * and a token pool kept on disk (`tokens.ts`) must still carry the right `iss`. So every
+ * middleware is configured with the issuer plus where to fetch from (resource-guard
+ * `metadataUrl`, the others `jwksUri`); the keys stay from run to run (`as-keys.ts`).
+ *
  * It also mints the tokens: single tokens with jose's `SignJWT`, pools with `crypto.sign`
  * on the libuv thread pool (a 10,000-token RS256 pool in a few seconds instead of ten).
  */
-import { KeyObject, randomBytes, sign } from 'node:crypto';
+import { randomBytes, sign, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { SignJWT } from 'jose';
+import { loadKeySet, type BenchAlg, type SigningKey } from './as-keys.js';
+import { AUDIENCE, CLIENT_ID, CLIENT_SECRET, ISSUER, SCOPE } from './constants.js';
 
-export type BenchAlg = 'RS256' | 'ES256' | 'EdDSA';
-export const ALGS: readonly BenchAlg[] = ['RS256', 'ES256', 'EdDSA'];
-
-export const AUDIENCE = 'https://api.bench.example';
-export const SCOPE = 'messages:read messages:write';
-export const REQUIRED_SCOPE = 'messages:read';
-export const CLIENT_ID = 'bench-rs';
-export const CLIENT_SECRET = 'bench-rs-secret';
-
-const KIDS: Record<BenchAlg, string> = { RS256: 'rs-1', ES256: 'es-1', EdDSA: 'ed-1' };
-
-interface SigningKey {
-  alg: BenchAlg;
-  kid: string;
-  privateKey: KeyObject;
-  jwk: JWK;
-}
+export { ALGS, type BenchAlg } from './as-keys.js';
+export { AUDIENCE, CLIENT_ID, CLIENT_SECRET, ISSUER, REQUIRED_SCOPE, SCOPE } from './constants.js';
 
 export interface AsCounters {
   metadata: number;
@@ -40,34 +32,42 @@ const signAsync = promisify(sign) as (alg: string | null, data: Buffer, key: Key
 
 export class AuthorizationServer {
   readonly counters: AsCounters = { metadata: 0, jwks: 0, introspection: 0 };
-  readonly #keys = new Map<BenchAlg, SigningKey>();
+  readonly #keys: Map<BenchAlg, SigningKey>;
+  /** Id of the key set (see `as-keys.ts`): token pools on disk are filed under it. */
+  readonly keySetId: string;
   readonly #opaque = new Map<string, Record<string, unknown>>();
   #server: Server | undefined;
-  #issuer = '';
+  #origin = '';
+
+  constructor() {
+    const { keys, id } = loadKeySet();
+    this.#keys = keys;
+    this.keySetId = id;
+  }
 
   get issuer(): string {
-    return this.#issuer;
+    return ISSUER;
+  }
+
+  /** Where the RFC 8414 metadata of {@link ISSUER} is served (resource-guard's `metadataUrl`). */
+  get metadataUrl(): string {
+    return `${this.#origin}/.well-known/oauth-authorization-server`;
   }
 
   get jwksUri(): string {
-    return `${this.#issuer}/jwks`;
+    return `${this.#origin}/jwks`;
   }
 
   get introspectionEndpoint(): string {
-    return `${this.#issuer}/introspect`;
+    return `${this.#origin}/introspect`;
   }
 
   async start(): Promise<void> {
-    for (const alg of ALGS) {
-      const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-      const jwk = { ...(await exportJWK(publicKey)), kid: KIDS[alg], alg, use: 'sig' };
-      this.#keys.set(alg, { alg, kid: KIDS[alg], privateKey: KeyObject.from(privateKey), jwk });
-    }
     const server = createServer((req, res) => this.#handle(req, res));
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.#server = server;
-    this.#issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.#origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
@@ -77,16 +77,16 @@ export class AuthorizationServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** The standard claims of a bench token; `jti` makes each one distinct. */
-  claims(jti: string, now = Math.floor(Date.now() / 1000)): Record<string, unknown> {
+  /** The standard claims of a bench token; `jti` makes each one distinct. Lifetime in seconds. */
+  claims(jti: string, now = Math.floor(Date.now() / 1000), lifetime = 3600): Record<string, unknown> {
     return {
-      iss: this.#issuer,
+      iss: ISSUER,
       sub: `user-${jti}`,
       aud: AUDIENCE,
       client_id: CLIENT_ID,
       scope: SCOPE,
       iat: now,
-      exp: now + 3600,
+      exp: now + lifetime,
       jti,
     };
   }
@@ -108,9 +108,10 @@ export class AuthorizationServer {
 
   /**
    * `count` distinct tokens, signed with `crypto.sign` (asynchronous, so RSA signing uses
-   * the thread pool). Same header and claims shape as {@link mint}.
+   * the thread pool). Same header and claims shape as {@link mint}; `lifetime` in seconds
+   * (pools kept on disk live longer than a run).
    */
-  async mintPool(alg: BenchAlg, count: number, prefix = 'pool'): Promise<string[]> {
+  async mintPool(alg: BenchAlg, count: number, prefix = 'pool', lifetime = 3600): Promise<string[]> {
     const key = this.#keys.get(alg)!;
     const header = b64(JSON.stringify({ alg, typ: 'at+jwt', kid: key.kid }));
     const now = Math.floor(Date.now() / 1000);
@@ -121,7 +122,7 @@ export class AuthorizationServer {
     const work = async () => {
       while (next < count) {
         const i = next++;
-        const input = `${header}.${b64(JSON.stringify(this.claims(`${prefix}-${i}`, now)))}`;
+        const input = `${header}.${b64(JSON.stringify(this.claims(`${prefix}-${i}`, now, lifetime)))}`;
         const signature = await signAsync(signer, Buffer.from(input), keyArg);
         tokens[i] = `${input}.${signature.toString('base64url')}`;
       }
@@ -136,7 +137,7 @@ export class AuthorizationServer {
     const now = Math.floor(Date.now() / 1000);
     this.#opaque.set(token, {
       active: true,
-      iss: this.#issuer,
+      iss: ISSUER,
       aud: AUDIENCE,
       client_id: CLIENT_ID,
       sub: 'user-opaque',
@@ -153,10 +154,10 @@ export class AuthorizationServer {
     if (req.method === 'GET' && url === '/.well-known/oauth-authorization-server') {
       this.counters.metadata++;
       return json(res, 200, {
-        issuer: this.#issuer,
+        issuer: ISSUER,
         jwks_uri: this.jwksUri,
         introspection_endpoint: this.introspectionEndpoint,
-        token_endpoint: `${this.#issuer}/token`,
+        token_endpoint: `${this.#origin}/token`,
         introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
       });
     }

@@ -15,6 +15,8 @@ declare module 'autocannon' {
     duration?: number;
     amount?: number;
     timeout?: number;
+    /** Milliseconds between autocannon's samples; it also notices the end of a run (duration or amount) only on these ticks. Default 1000. */
+    sampleInt?: number;
     pipelining?: number;
     headers?: Record<string, string>;
     requests?: Array<RawRequest & { setupRequest?: (request: RawRequest) => RawRequest }>;

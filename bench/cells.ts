@@ -26,6 +26,7 @@ export const LABEL: Record<MiddlewareId, string> = {
 export type TokenSet =
   | { kind: 'single'; alg: BenchAlg }
   | { kind: 'pool'; alg: BenchAlg }
+  | { kind: 'large-pool'; alg: BenchAlg }
   | { kind: 'bad-signature'; alg: BenchAlg }
   | { kind: 'bad-pool'; alg: BenchAlg }
   | { kind: 'none' }
@@ -42,39 +43,61 @@ export interface Scenario {
   baselineFrom?: string;
   /** The per-request floor the ratios compare with: (b) for JWTs, (f) for opaque tokens. */
   floor: MiddlewareId;
-  /** Measured seconds (after the warm-up); the pool scenarios measure exactly `POOL_SIZE` requests instead. */
+  /** Measured seconds per round (after the warm-up); the pool scenarios measure a number of tokens instead (`tokens.ts`). */
   duration: number;
-  /**
-   * Scenarios of one group are measured in one rotation (see run.ts), so the cells a target
-   * compares across scenarios (a rejection against a valid token, opaque tokens against bare
-   * Express) see the same machine. Default: the scenario's own id.
-   */
-  group?: string;
 }
 
+/** The distinct tokens of a `pool-*` scenario: each measured once per run, a share per round. */
 export const POOL_SIZE = 10_000;
 /** Distinct tokens of the warm-up of the pool scenarios, never used in the measured run. */
 export const WARMUP_POOL_SIZE = 2_000;
-
-/** Requests measured: the pool scenarios send each of their tokens exactly once. */
-export function amountOf(scenario: Scenario): number | undefined {
-  return scenario.tokens.kind === 'pool' || scenario.tokens.kind === 'bad-pool' ? POOL_SIZE : undefined;
-}
+/** The distinct tokens of the pool larger than the token cache (default: 10,000 entries). */
+export const LARGE_POOL_SIZE = 100_000;
+/**
+ * Distinct tokens resource-guard sees before its measured window in the large-pool
+ * scenario: more than its cache holds (10,000 entries by default; ~1.5 kB of the 16 MiB
+ * byte bound each), so the cache is full and every measured token evicts one.
+ */
+export const CACHE_FILL = 12_000;
+/** Tokens measured per round in the large-pool scenario. */
+export const LARGE_MEASURED = 5_000;
 
 const JWT_PEERS: MiddlewareId[] = ['jose', 'auth0', 'express-jwt', 'resource-guard'];
 
-/** Seconds a pool scenario is expected to take (it measures `POOL_SIZE` requests, not a duration): for planning only. */
-const POOL_SECONDS = 5;
-
-export function scenarios(long: number, short: number): Scenario[] {
+/**
+ * Every scenario, in the order a round measures them (alternate rounds reverse it). Cells a
+ * target compares sit next to each other (see {@link measureOrder}).
+ */
+export function scenarios(duration: number): Scenario[] {
+  const count = (n: number) => n.toLocaleString('en');
   return [
-    { id: 'reuse-RS256', title: 'one RS256 token reused', tokens: { kind: 'single', alg: 'RS256' }, expect: 200, middlewares: ['none', ...JWT_PEERS], floor: 'jose', duration: long, group: 'reused' },
-    { id: 'pool-RS256', title: `${POOL_SIZE.toLocaleString('en')} distinct RS256 tokens`, tokens: { kind: 'pool', alg: 'RS256' }, expect: 200, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration: POOL_SECONDS, group: 'pool-RS256' },
-    { id: 'pool-ES256', title: `${POOL_SIZE.toLocaleString('en')} distinct ES256 tokens`, tokens: { kind: 'pool', alg: 'ES256' }, expect: 200, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration: POOL_SECONDS },
-    { id: 'pool-EdDSA', title: `${POOL_SIZE.toLocaleString('en')} distinct EdDSA tokens`, tokens: { kind: 'pool', alg: 'EdDSA' }, expect: 200, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration: POOL_SECONDS },
-    { id: 'bad-signature', title: 'invalid signature (RS256, known kid), reused', tokens: { kind: 'bad-signature', alg: 'RS256' }, expect: 401, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration: short, group: 'reused' },
-    { id: 'bad-signature-pool', title: `${POOL_SIZE.toLocaleString('en')} distinct invalid signatures (RS256, known kid)`, tokens: { kind: 'bad-pool', alg: 'RS256' }, expect: 401, middlewares: ['jose', 'resource-guard'], baselineFrom: 'reuse-RS256', floor: 'jose', duration: POOL_SECONDS, group: 'pool-RS256' },
-    { id: 'no-token', title: 'no Authorization header', tokens: { kind: 'none' }, expect: 401, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration: short, group: 'reused' },
-    { id: 'opaque', title: 'one opaque token reused, introspection cache warm', tokens: { kind: 'opaque' }, expect: 200, middlewares: ['introspect', 'resource-guard'], baselineFrom: 'reuse-RS256', floor: 'introspect', duration: short, group: 'reused' },
+    { id: 'reuse-RS256', title: 'one RS256 token reused', tokens: { kind: 'single', alg: 'RS256' }, expect: 200, middlewares: ['none', ...JWT_PEERS], floor: 'jose', duration },
+    { id: 'opaque', title: 'one opaque token reused, introspection cache warm', tokens: { kind: 'opaque' }, expect: 200, middlewares: ['none', 'introspect', 'resource-guard'], floor: 'introspect', duration },
+    { id: 'bad-signature', title: 'invalid signature (RS256, known kid), reused', tokens: { kind: 'bad-signature', alg: 'RS256' }, expect: 401, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration },
+    { id: 'no-token', title: 'no Authorization header', tokens: { kind: 'none' }, expect: 401, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration },
+    { id: 'pool-RS256', title: `${count(POOL_SIZE)} distinct RS256 tokens`, tokens: { kind: 'pool', alg: 'RS256' }, expect: 200, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration },
+    { id: 'bad-signature-pool', title: `${count(POOL_SIZE)} distinct invalid signatures (RS256, known kid)`, tokens: { kind: 'bad-pool', alg: 'RS256' }, expect: 401, middlewares: ['jose', 'resource-guard'], baselineFrom: 'reuse-RS256', floor: 'jose', duration },
+    { id: 'pool-ES256', title: `${count(POOL_SIZE)} distinct ES256 tokens`, tokens: { kind: 'pool', alg: 'ES256' }, expect: 200, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration },
+    { id: 'pool-EdDSA', title: `${count(POOL_SIZE)} distinct EdDSA tokens`, tokens: { kind: 'pool', alg: 'EdDSA' }, expect: 200, middlewares: JWT_PEERS, baselineFrom: 'reuse-RS256', floor: 'jose', duration },
+    {
+      id: 'pool100k-RS256',
+      title: `${count(LARGE_POOL_SIZE)} distinct RS256 tokens, more than the token cache holds`,
+      tokens: { kind: 'large-pool', alg: 'RS256' },
+      expect: 200,
+      middlewares: JWT_PEERS,
+      baselineFrom: 'reuse-RS256',
+      floor: 'jose',
+      duration,
+    },
   ];
+}
+
+/**
+ * The middlewares of a scenario in the order a round measures them: bare Express, then
+ * resource-guard, then its floor, then the peers, so each ratio a target takes compares
+ * two servers measured one after the other.
+ */
+export function measureOrder(scenario: Scenario): MiddlewareId[] {
+  const rank = (m: MiddlewareId) => (m === 'none' ? 0 : m === 'resource-guard' ? 1 : m === scenario.floor ? 2 : 3);
+  return [...scenario.middlewares].sort((a, b) => rank(a) - rank(b));
 }

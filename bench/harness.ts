@@ -1,101 +1,179 @@
 /**
- * One cell of the HTTP matrix: start the server child, check it answers what it must, warm
- * up, measure, read its memory, stop it. Also the machine-load probe that flags noisy cells.
+ * The processes of a measurement: a server child per cell and round (pinned to the server
+ * CPU), one load generator child for the whole run (pinned to the other CPU), and one
+ * measured window between them with the CPU every party used meanwhile. Also the probe of
+ * the machine's load that flags noisy windows.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { loadResult, runLoad, type LoadResult } from './load.js';
+import { busyCores, cpuTimes, nodeCommand, type Pinning } from './cpus.js';
+import type { LoadRequest, LoadResult } from './load.js';
 import type { ServerConfig } from './server.js';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const BUILD = join(BENCH, '.build');
-let serverScript: string | undefined;
+/** The bench files the children run, and the bench files they import. */
+const CHILD_SOURCES = ['server', 'constants', 'loader', 'load'];
+let compiled = false;
 
 /**
- * The server child runs as plain JavaScript, like a deployed API: no loader hooks, no source
- * maps. `server.ts` and `as.ts` are transpiled once per run into `bench/.build/` (git-ignored;
- * inside the package, so `import 'resource-guard'` still resolves to dist).
+ * The children run as plain JavaScript, like a deployed API: no loader hooks, no source
+ * maps. Their sources are transpiled once per run into `bench/.build/` (git-ignored; inside
+ * the package, so `import 'resource-guard'` still resolves to dist).
  */
-function compiledServer(): string {
-  if (serverScript !== undefined) return serverScript;
-  mkdirSync(BUILD, { recursive: true });
-  for (const name of ['server', 'as']) {
-    const source = readFileSync(join(BENCH, `${name}.ts`), 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      fileName: `${name}.ts`,
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023, verbatimModuleSyntax: true },
-    });
-    writeFileSync(join(BUILD, `${name}.js`), outputText);
+function compiledScript(name: 'server' | 'loader'): string {
+  if (!compiled) {
+    mkdirSync(BUILD, { recursive: true });
+    for (const source of CHILD_SOURCES) {
+      const { outputText } = ts.transpileModule(readFileSync(join(BENCH, `${source}.ts`), 'utf8'), {
+        fileName: `${source}.ts`,
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023, verbatimModuleSyntax: true },
+      });
+      writeFileSync(join(BUILD, `${source}.js`), outputText);
+    }
+    compiled = true;
   }
-  serverScript = join(BUILD, 'server.js');
-  return serverScript;
+  return join(BUILD, `${name}.js`);
+}
+
+/** Starts `script` under node, on `cpu` when given, with an IPC channel; resolves on its first message of type `ready`. */
+async function startChild(
+  what: string,
+  script: string,
+  options: { cpu?: number; execArgv?: string[]; env?: NodeJS.ProcessEnv; captureStdout?: boolean },
+): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
+  const { command, args } = nodeCommand(options.cpu, options.execArgv ?? [], script);
+  const child = spawn(command, args, {
+    env: options.env ?? process.env,
+    stdio: ['ignore', options.captureStdout === true ? 'pipe' : 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what} did not start in 20 s`));
+    }, 20_000);
+    child.once('error', (err) => reject(new Error(`${what} could not start: ${err.message}`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code} before it was ready`)));
+    child.on('message', function onReady(message: Record<string, unknown>) {
+      if (message.type !== 'ready') return;
+      clearTimeout(timer);
+      child.off('message', onReady);
+      resolve(message);
+    });
+  });
+  return { child, ready };
+}
+
+/** Sends `{ type, ...extra }` and resolves with the child's first answer of the same type. */
+function ask<T>(child: ChildProcess, type: string, extra: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.off('message', onMessage);
+      reject(new Error(`child did not answer "${type}"`));
+    }, timeoutMs);
+    function onMessage(message: Record<string, unknown>) {
+      if (message.type !== type) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(message as T);
+    }
+    child.on('message', onMessage);
+    child.send({ type, ...extra });
+  });
+}
+
+/** Waits for `child` to exit after `{ type: 'stop' }`, killing it after 10 s. */
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.send({ type: 'stop' }, (err) => {
+      if (err !== null) child.kill('SIGKILL');
+    });
+  });
 }
 
 export interface Usage {
   rss: number;
   heapUsed: number;
   maxRss: number;
+  /** `process.cpuUsage()` of the server: every thread, µs. */
   cpu: { user: number; system: number };
+  heap: { used: number; total: number; malloced: number; external: number };
 }
 
 export interface ServerChild {
   child: ChildProcess;
+  pid: number;
   url: string;
+  /** The child's stdout, when started with `captureStdout` (V8's `--trace-gc` lines). */
+  stdout: Readable | null;
   usage(): Promise<Usage>;
+  /** A timestamp on the clock of `--cpu-prof` samples, µs. */
   mark(): Promise<number>;
+  /** Writes a line to the child's stdout, in order with what V8 writes there. */
+  say(text: string): Promise<void>;
+  startHeapSampling(): Promise<void>;
+  stopHeapSampling(): Promise<unknown>;
   stop(): Promise<void>;
 }
 
-export async function startServer(config: ServerConfig, execArgv: string[] = []): Promise<ServerChild> {
-  const child = fork(compiledServer(), [], {
-    execArgv,
+export async function startServer(config: ServerConfig, options: { cpu?: number; execArgv?: string[]; captureStdout?: boolean } = {}): Promise<ServerChild> {
+  const { child, ready } = await startChild(`server (${config.middleware})`, compiledScript('server'), {
+    ...options,
     env: { ...process.env, NODE_ENV: 'production', BENCH_SERVER_CONFIG: JSON.stringify(config) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`server (${config.middleware}) did not start in 20 s`));
-    }, 20_000);
-    child.once('exit', (code) => reject(new Error(`server (${config.middleware}) exited with ${code} before listening`)));
-    child.on('message', (message: { type: string; port?: number }) => {
-      if (message.type === 'ready') {
-        clearTimeout(timer);
-        resolve(message.port!);
-      }
-    });
-  });
-  const ask = <T>(type: string, field?: string) =>
-    new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not answer "${type}"`)), 10_000);
-      const onMessage = (message: Record<string, unknown>) => {
-        if (message.type !== type) return;
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        resolve((field === undefined ? message : message[field]) as T);
-      };
-      child.on('message', onMessage);
-      child.send({ type });
-    });
   return {
     child,
-    url: `http://127.0.0.1:${port}/api/messages`,
-    usage: () => ask<Usage>('usage'),
-    mark: () => ask<number>('mark', 'at'),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.send({ type: 'stop' });
+    pid: child.pid!,
+    url: `http://127.0.0.1:${ready.port as number}/api/messages`,
+    stdout: child.stdout,
+    usage: () => ask<Usage>(child, 'usage'),
+    mark: async () => (await ask<{ at: number }>(child, 'mark')).at,
+    say: async (text) => void (await ask(child, 'say', { text })),
+    startHeapSampling: async () => void (await ask(child, 'heap-sampling-start')),
+    stopHeapSampling: async () => (await ask<{ profile: unknown }>(child, 'heap-sampling-stop', {}, 60_000)).profile,
+    stop: () => stopChild(child),
+  };
+}
+
+export interface LoaderChild {
+  pid: number;
+  run(request: LoadRequest): Promise<LoadResult>;
+  stop(): Promise<void>;
+}
+
+/** The load generator child (`loader.ts`), on `cpu` when given. */
+export async function startLoader(cpu: number | undefined): Promise<LoaderChild> {
+  const { child } = await startChild('load generator', compiledScript('loader'), { cpu });
+  let next = 0;
+  return {
+    pid: child.pid!,
+    run: (request) =>
+      new Promise<LoadResult>((resolve, reject) => {
+        const id = next++;
+        const onMessage = (message: { type: string; id?: number; result?: LoadResult; message?: string }) => {
+          if (message.id !== id) return;
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+          if (message.type === 'result') resolve(message.result!);
+          else reject(new Error(`load generator: ${message.message}`));
+        };
+        const onExit = (code: number | null) => reject(new Error(`load generator exited with ${code}`));
+        child.on('message', onMessage);
+        child.once('exit', onExit);
+        child.send({ type: 'run', id, request });
       }),
+    stop: () => stopChild(child),
   };
 }
 
@@ -106,100 +184,37 @@ export async function probe(url: string, authorization: string | undefined): Pro
   return response.status;
 }
 
-/** Busy CPU of the whole machine from /proc/stat, in core-seconds; undefined off Linux. */
-function machineBusy(): { busy: number; total: number } | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
-    const busy = user + nice + system + irq + softirq + steal;
-    return { busy, total: busy + idle + iowait };
-  } catch {
-    return undefined;
-  }
-}
-
-export interface Measurement extends LoadResult {
-  /** Server CPU during the measured run, in cores (main thread + libuv pool). */
-  serverCpu: number;
-  /** Server CPU per request, µs: the work one request costs, which noise does not inflate much. */
-  cpuPerRequest: number;
-  /** CPU used by everything else on the machine during the run, in cores: noise. */
-  otherCpu: number | undefined;
-  rss: number;
-  maxRss: number;
-  heapUsed: number;
-}
-
-export interface SliceSpec {
-  server: ServerChild;
-  connections: number;
-  duration: number;
-  /** Measure exactly this many requests instead of `duration` seconds. */
-  amount?: number;
-  authorization: (() => string) | string | undefined;
-}
-
-/** One measured run against one server, with the CPU every party used meanwhile. */
-export interface Slice {
+/** One measured window against one server: the load's figures and the CPU every party used. */
+export interface Window {
   load: LoadResult;
+  /** The server's CPU seconds (every thread) over the window. */
   serverSeconds: number;
-  loaderSeconds: number;
-  /** Core-seconds the whole machine was busy, when /proc/stat is readable. */
-  machineSeconds: number | undefined;
+  /** Cores the rest of the machine used (all CPUs, minus the server and the load generator). */
+  otherCpu: number | undefined;
+  /** Cores other processes used on the server's CPU, when pinned: what competed with it. */
+  otherOnServerCpu: number | undefined;
+  /** The server's own readings just before and just after the window. */
+  before: Usage;
+  after: Usage;
 }
 
-/** Load thrown away: JIT, caches and connections settle. */
-export async function warmUp(server: ServerChild, connections: number, seconds: number, authorization: (() => string) | string | undefined): Promise<void> {
-  if (seconds > 0) await runLoad({ url: server.url, connections, warmup: 0, duration: seconds, authorization });
-}
-
-export async function measureSlice(spec: SliceSpec): Promise<Slice> {
-  const { server } = spec;
+export async function measureWindow(server: ServerChild, loader: LoaderChild, request: LoadRequest, pinning: Pinning): Promise<Window> {
   const before = await server.usage();
-  const machineBefore = machineBusy();
-  const loaderBefore = process.cpuUsage();
-  const load = await runLoad({ url: server.url, connections: spec.connections, warmup: 0, duration: spec.duration, amount: spec.amount, authorization: spec.authorization });
-  const loaderUsed = process.cpuUsage(loaderBefore);
-  const machineAfter = machineBusy();
+  const timesBefore = cpuTimes();
+  const load = await loader.run(request);
+  const timesAfter = cpuTimes();
   const after = await server.usage();
-  let machineSeconds: number | undefined;
-  if (machineBefore !== undefined && machineAfter !== undefined) {
-    // jiffies → share of the machine → core-seconds over this slice
-    const share = (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total);
-    machineSeconds = share * cpus().length * load.seconds;
-  }
+  const serverSeconds = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
+  const loaderSeconds = load.loaderCpu * load.seconds;
+  const machine = busyCores(timesBefore, timesAfter, 'all', cpus().length);
+  const onServerCpu = pinning.pinned ? busyCores(timesBefore, timesAfter, String(pinning.serverCpu), 1) : undefined;
   return {
     load,
-    serverSeconds: (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6,
-    loaderSeconds: (loaderUsed.user + loaderUsed.system) / 1e6,
-    machineSeconds,
-  };
-}
-
-/** Several slices of one cell (measured at different times) as one measurement. */
-export function combine(slices: Slice[], usage: Usage): Measurement {
-  const sum = (pick: (s: Slice) => number) => slices.reduce((total, s) => total + pick(s), 0);
-  const statuses: Record<string, number> = {};
-  for (const s of slices) for (const [code, n] of Object.entries(s.load.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
-  const load = loadResult({
-    seconds: sum((s) => s.load.seconds),
-    statuses,
-    latencies: slices.flatMap((s) => s.load.latencies ?? []),
-    errors: sum((s) => s.load.errors),
-    timeouts: sum((s) => s.load.timeouts),
-    loaderSeconds: sum((s) => s.loaderSeconds),
-  });
-  const serverSeconds = sum((s) => s.serverSeconds);
-  const machine = slices.every((s) => s.machineSeconds !== undefined) ? sum((s) => s.machineSeconds!) : undefined;
-  const { latencies: _latencies, ...result } = load;
-  return {
-    ...result,
-    serverCpu: serverSeconds / load.seconds,
-    cpuPerRequest: load.requests === 0 ? NaN : (serverSeconds * 1e6) / load.requests,
-    otherCpu: machine === undefined ? undefined : Math.max(0, (machine - serverSeconds - sum((s) => s.loaderSeconds)) / load.seconds),
-    rss: usage.rss,
-    maxRss: usage.maxRss,
-    heapUsed: usage.heapUsed,
+    serverSeconds,
+    otherCpu: machine === undefined ? undefined : Math.max(0, machine - (serverSeconds + loaderSeconds) / load.seconds),
+    otherOnServerCpu: onServerCpu === undefined ? undefined : Math.max(0, onServerCpu - serverSeconds / load.seconds),
+    before,
+    after,
   };
 }
 
@@ -211,14 +226,13 @@ export async function waitForQuiet(limit: number, maxMs: number): Promise<number
   const start = Date.now();
   const cores = cpus().length;
   while (Date.now() - start < maxMs) {
-    const before = machineBusy();
+    const before = cpuTimes();
     const mine = process.cpuUsage();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const after = machineBusy();
-    if (before === undefined || after === undefined) break;
+    const busy = busyCores(before, cpuTimes(), 'all', cores);
+    if (busy === undefined) break;
     const used = process.cpuUsage(mine);
-    const busy = ((after.busy - before.busy) / Math.max(1, after.total - before.total)) * cores - (used.user + used.system) / 1e6 / 0.1;
-    if (busy < limit) break;
+    if (busy - (used.user + used.system) / 1e6 / 0.1 < limit) break;
   }
   return Date.now() - start;
 }

@@ -1,10 +1,28 @@
 /**
- * Load from the parent process with autocannon: a warm-up whose results are thrown away,
- * then the measured run. Latencies are recorded from autocannon's `response` events with
- * sub-millisecond precision (its own histogram keeps whole milliseconds), and every status
- * code is counted, so a cell answering the wrong status cannot pass as fast.
+ * Load with autocannon, run by the load generator child (`loader.ts`, pinned to a CPU of
+ * its own): a warm-up whose results are thrown away, then the measured run. Latencies are
+ * recorded from autocannon's `response` events with sub-millisecond precision (its own
+ * histogram keeps whole milliseconds), and every status code is counted, so a cell
+ * answering the wrong status cannot pass as fast.
  */
 import autocannon from 'autocannon';
+
+/**
+ * The Authorization header of each request, in a form that crosses IPC: none, one value, or
+ * the tokens `from`…`to` (exclusive) of a pool file (a JSON array of tokens, `tokens.ts`),
+ * each sent once in order (then again from the start if more requests go out).
+ */
+export type AuthSpec = { kind: 'none' } | { kind: 'header'; value: string } | { kind: 'pool'; file: string; from: number; to: number };
+
+/** What the parent asks the load generator for. */
+export interface LoadRequest {
+  url: string;
+  connections: number;
+  /** Seconds; with `amount`, the most the run may take. */
+  duration: number;
+  amount?: number;
+  auth: AuthSpec;
+}
 
 export interface LoadSpec {
   url: string;
@@ -28,7 +46,7 @@ export interface LoadResult {
   timeouts: number;
   /** CPU the load generator (this process) used during the run, in cores (1 = one full core). */
   loaderCpu: number;
-  /** Every latency of the run, sorted, ms (to merge runs; not kept in the results). */
+  /** Every latency of the run, sorted, ms (the load generator keeps them to itself). */
   latencies?: number[];
 }
 
@@ -79,6 +97,9 @@ async function fire(spec: LoadSpec, duration: number, latencies: number[] | unde
     connections: spec.connections,
     duration,
     timeout: 10,
+    // autocannon notices that a run is over (its duration, or `amount` answered) only on a
+    // sample tick: with its default of one second, a 1.4 s run took 2 s.
+    sampleInt: 100,
   };
   if (latencies !== undefined && spec.amount !== undefined) options.amount = spec.amount;
   if (typeof auth === 'string') {

@@ -20,7 +20,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { GuardOptions } from 'resource-guard';
-import { AUDIENCE, AuthorizationServer } from './as.js';
+import { AUDIENCE, AuthorizationServer, ISSUER } from './as.js';
 
 /**
  * The internals this probe needs, typed loosely on purpose: a refactor of `src/` should make
@@ -105,8 +105,8 @@ async function feed(verifier: TokenVerifier, count: number, tokenAt: (i: number)
 
 export interface MemoryInput {
   tokens: number;
-  /** An issuer whose JWKS has the RS256 key that signed `rs256Tokens` (else one is started here). */
-  issuer?: string;
+  /** The metadata of the bench issuer, whose JWKS has the RS256 key that signed `rs256Tokens` (else an authorization server is started here). */
+  metadataUrl?: string;
   rs256Tokens?: string[];
   log?: (line: string) => void;
 }
@@ -114,12 +114,13 @@ export interface MemoryInput {
 export async function runMemory(input: MemoryInput): Promise<MemoryResult> {
   const log = input.log ?? (() => undefined);
   let as: AuthorizationServer | undefined;
-  let issuer = input.issuer;
+  let metadataUrl = input.metadataUrl;
   let rsTokens = input.rs256Tokens;
-  if (issuer === undefined || rsTokens === undefined) {
+  const issuer = ISSUER;
+  if (metadataUrl === undefined || rsTokens === undefined) {
     as = new AuthorizationServer();
     await as.start();
-    issuer = as.issuer;
+    metadataUrl = as.metadataUrl;
     log('memory: minting 10,000 RS256 tokens');
     rsTokens = await as.mintPool('RS256', 10_000, 'memory');
   }
@@ -127,7 +128,7 @@ export async function runMemory(input: MemoryInput): Promise<MemoryResult> {
   const { maxEntries, maxBytes } = internals.DEFAULTS.tokenCache;
   try {
     // 1. Realistic entries.
-    let rsVerifier: TokenVerifier | undefined = verifierFor(internals, { issuer, audience: AUDIENCE });
+    let rsVerifier: TokenVerifier | undefined = verifierFor(internals, { issuer, metadataUrl, audience: AUDIENCE });
     await rsVerifier.verify(rsTokens[0]!); // JWKS fetched before the baseline
     const before = settle();
     // A fresh copy of each token, as a request header would be, so the cache's copy is counted.
@@ -146,7 +147,7 @@ export async function runMemory(input: MemoryInput): Promise<MemoryResult> {
 
     // 2. Boundedness.
     const secret = 'bench-hmac-secret-0123456789abcdef0123456789';
-    const hsVerifier = verifierFor(internals, { issuer, audience: AUDIENCE, hmacSecret: secret });
+    const hsVerifier = verifierFor(internals, { issuer, metadataUrl, audience: AUDIENCE, hmacSecret: secret });
     const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'at+jwt' })).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
     const claimsOf = (i: number) => ({
@@ -200,8 +201,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const poolFile = value('--rs256-tokens');
   const result = await runMemory({
     tokens: Number(value('--tokens') ?? 200_000),
-    issuer: value('--issuer'),
-    rs256Tokens: poolFile === undefined ? undefined : (JSON.parse(readFileSync(poolFile, 'utf8')) as string[]),
+    metadataUrl: value('--metadata-url'),
+    // A pool file of tokens.ts: `{ expiresAt, tokens }`.
+    rs256Tokens: poolFile === undefined ? undefined : (JSON.parse(readFileSync(poolFile, 'utf8')) as { tokens: string[] }).tokens,
     log: (line) => console.error(line),
   });
   const json = value('--json');

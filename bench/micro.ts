@@ -67,8 +67,8 @@ export async function runMicro(log: (line: string) => void = () => undefined, sc
   try {
     const jwks = (await (await fetch(as.jwksUri)).json()) as { keys: JWK[] };
     const guards = {
-      cached: createGuard({ issuer: as.issuer, audience: AUDIENCE }),
-      uncached: createGuard({ issuer: as.issuer, audience: AUDIENCE, tokenCache: false }),
+      cached: createGuard({ issuer: as.issuer, metadataUrl: as.metadataUrl, audience: AUDIENCE }),
+      uncached: createGuard({ issuer: as.issuer, metadataUrl: as.metadataUrl, audience: AUDIENCE, tokenCache: false }),
     };
     const sample = await as.mint('RS256');
     rows.push(await measure('-', 'sha256(token), createHash().update().digest()', async () => createHash('sha256').update(sample).digest('base64url'), n(100_000)));

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-interface CallFrame {
+export interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
@@ -55,7 +55,7 @@ export interface ProfileSummary {
   byOwner: Array<{ owner: string; ms: number; percent: number }>;
 }
 
-const OWNERS = new Set(['resource-guard', 'express', 'router', 'bench']);
+export const OWNERS = new Set(['resource-guard', 'express', 'router', 'bench']);
 
 /** Which package (or runtime part) a script URL belongs to. */
 export function packageOf(url: string, name: string): string {
@@ -76,7 +76,8 @@ export function packageOf(url: string, name: string): string {
   return 'other';
 }
 
-function shortLocation(frame: CallFrame): string {
+/** `dist/verify/verifier.js:42`, `express/lib/router/index.js:10`: where a frame's code lives, short. */
+export function shortLocation(frame: CallFrame): string {
   if (frame.url === '') return '';
   let path = frame.url.replace(/^file:\/\//, '');
   const modules = path.lastIndexOf('/node_modules/');

@@ -1,9 +1,16 @@
 /**
- * The server under test, one per cell: a child process (this file transpiled to
- * `bench/.build/server.js` and run by plain `node`, see harness.ts) that builds the same Express 5 app with one route, `GET /api/messages`, under one of the
- * middlewares, listens on 127.0.0.1, and talks to the parent over IPC:
- *   parent → { type: 'usage' }  child → { type: 'usage', rss, maxRss, heapUsed, cpu }
+ * The server under test, one per cell and round: a child process (this file transpiled to
+ * `bench/.build/server.js` and run by plain `node`, pinned to its own CPU where the machine
+ * has two, see harness.ts) that builds the same Express 5 app with one route,
+ * `GET /api/messages`, under one of the middlewares, listens on 127.0.0.1, and talks to the
+ * parent over IPC:
+ *   parent → { type: 'usage' }  child → { type: 'usage', rss, maxRss, heapUsed, cpu, heap }
  *   parent → { type: 'mark' }   child → { type: 'mark', at } (µs, the CPU profile's clock)
+ *   parent → { type: 'say', text }  child writes `text` and a newline to stdout, in order
+ *     with V8's `--trace-gc` lines (profile.ts marks its measured window that way)
+ *   parent → { type: 'heap-sampling-start' | 'heap-sampling-stop' }  the sampling heap
+ *     profiler, counting objects GC already freed (allocation, not retention); the stop
+ *     answer carries the profile
  *   parent → { type: 'stop' }   child exits (so `--cpu-prof` writes its profile)
  *   child → { type: 'ready', port } once listening.
  *
@@ -11,14 +18,17 @@
  * body) so no middleware pays for Express's default HTML error page or its stderr logging.
  */
 import { createHash } from 'node:crypto';
+import { writeSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
+import { getHeapStatistics } from 'node:v8';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { createGuard } from 'resource-guard';
 import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
 import { expressjwt, type GetVerificationKey } from 'express-jwt';
 import jwksRsa from 'jwks-rsa';
-import { AUDIENCE, CLIENT_ID, CLIENT_SECRET, REQUIRED_SCOPE } from './as.js';
+import { AUDIENCE, CLIENT_ID, CLIENT_SECRET, REQUIRED_SCOPE } from './constants.js';
 
 /** Which middleware guards the route. */
 export type MiddlewareId =
@@ -31,7 +41,10 @@ export type MiddlewareId =
 
 export interface ServerConfig {
   middleware: MiddlewareId;
+  /** The tokens' `iss`: a name, not where the authorization server listens (see as.ts). */
   issuer: string;
+  /** Where its RFC 8414 metadata is served (resource-guard's `metadataUrl`). */
+  metadataUrl: string;
   jwksUri: string;
   introspectionEndpoint: string;
   /** resource-guard: turn introspection on (the opaque-token scenarios). */
@@ -144,12 +157,13 @@ function guardMiddlewares(config: ServerConfig): RequestHandler[] {
     case 'jose':
       return [joseMiddleware(config)];
     case 'auth0':
-      return [auth({ issuerBaseURL: config.issuer, audience: AUDIENCE }), requiredScopes(REQUIRED_SCOPE)];
+      return [auth({ issuer: config.issuer, jwksUri: config.jwksUri, audience: AUDIENCE }), requiredScopes(REQUIRED_SCOPE)];
     case 'express-jwt':
       return expressJwtMiddlewares(config);
     case 'resource-guard': {
       const guard = createGuard({
         issuer: config.issuer,
+        metadataUrl: config.metadataUrl,
         audience: AUDIENCE,
         ...(config.introspection ? { introspection: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } } : {}),
       });
@@ -184,19 +198,40 @@ function main(): void {
     process.send!({ type: 'ready', port: (server.address() as AddressInfo).port });
   });
   server.keepAliveTimeout = 60_000;
-  process.on('message', (message: { type: string }) => {
+  let inspector: Session | undefined;
+  process.on('message', (message: { type: string; text?: string }) => {
     if (message.type === 'usage') {
       const memory = process.memoryUsage();
+      const heap = getHeapStatistics();
       process.send!({
         type: 'usage',
         rss: memory.rss,
         heapUsed: memory.heapUsed,
         maxRss: process.resourceUsage().maxRSS * 1024,
+        // All threads: the main thread, the libuv pool (crypto), V8's GC and compiler threads.
         cpu: process.cpuUsage(),
+        heap: { used: heap.used_heap_size, total: heap.total_heap_size, malloced: heap.malloced_memory, external: heap.external_memory },
       });
     } else if (message.type === 'mark') {
       // The profile's clock: V8 stamps samples with the same monotonic clock, in µs.
       process.send!({ type: 'mark', at: Number(process.hrtime.bigint() / 1000n) });
+    } else if (message.type === 'say') {
+      // Synchronous, so the line lands between the --trace-gc lines written before and after.
+      writeSync(1, `${message.text ?? ''}\n`);
+      process.send!({ type: 'say' });
+    } else if (message.type === 'heap-sampling-start') {
+      inspector = new Session();
+      inspector.connect();
+      // Node's typings predate the two include flags; V8 11 (Node 20) has them.
+      const sampling = { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+      void inspector.post('HeapProfiler.startSampling', sampling).then(() => process.send!({ type: 'heap-sampling-start' }));
+    } else if (message.type === 'heap-sampling-stop' && inspector !== undefined) {
+      const session = inspector;
+      inspector = undefined;
+      void session.post('HeapProfiler.stopSampling').then(({ profile }) => {
+        session.disconnect();
+        process.send!({ type: 'heap-sampling-stop', profile });
+      });
     } else if (message.type === 'stop') {
       server.closeAllConnections();
       server.close();
