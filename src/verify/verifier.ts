@@ -10,7 +10,7 @@
  */
 import { hash as digest } from 'node:crypto';
 import { checkAudience, exactAudience, type AudienceCheck } from '../auth/audience.js';
-import { toAuthInfo, type AuthInfo } from '../auth/info.js';
+import { toAuthInfo, withAuthFields, type AuthInfo } from '../auth/info.js';
 import { createMetadataCache, type AuthorizationServerMetadata } from '../remote/discovery.js';
 import { OAuthError, type ChallengeContext } from '../errors/oauth-error.js';
 import { invalidToken } from '../errors/factories.js';
@@ -170,7 +170,7 @@ export class TokenVerifier {
         // A wrong audience is decided locally: no introspection call for it.
         checkAudience(auth, audience);
         const introspected = await this.#introspect(token, hash, 'introspection is not available');
-        return { ...introspected, tokenType: 'jwt' } as AuthInfo;
+        return withAuthFields(introspected, { tokenType: 'jwt' });
       }
       this.tokenCache?.set(hash, auth, result.kid, result.hmac ? undefined : this.issuers.get(result.issuer)!.jwks);
       return auth;
