@@ -7,6 +7,7 @@ export type { VerifyOptions } from './guard.js';
 export type { AuthLevel, ClaimRule, ClaimRules, ClaimScalar, RequireAuthOptions } from './auth/rules.js';
 export { OAuthError, renderChallenge } from './errors/oauth-error.js';
 export { oauthErrorHandler } from './express/error-handler.js';
+export type { CallWithParentheses } from './errors/misuse.js';
 export { CHANNELS } from './events/channels.js';
 export type {
   ChannelName,

@@ -9,6 +9,7 @@
  */
 import type { ErrorRequestHandler } from 'express';
 import { OAuthError } from '../errors/oauth-error.js';
+import { checkedFactory, type CallWithParentheses } from '../errors/misuse.js';
 
 /**
  * Answers `OAuthError`s as JSON. Mount it after your routes.
@@ -28,7 +29,13 @@ import { OAuthError } from '../errors/oauth-error.js';
  * //     {"error":"invalid_token","error_description":"token expired 42 s ago"}
  * ```
  */
-export function oauthErrorHandler(): ErrorRequestHandler {
+export const oauthErrorHandler: (...notAMiddleware: CallWithParentheses[]) => ErrorRequestHandler = checkedFactory(
+  'oauthErrorHandler',
+  'oauthErrorHandler()',
+  createOAuthErrorHandler,
+);
+
+function createOAuthErrorHandler(): ErrorRequestHandler {
   return function oauthError(err: unknown, req, res, next) {
     if (!(err instanceof OAuthError) || res.headersSent) return next(err);
     res.status(err.status);

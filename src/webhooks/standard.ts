@@ -22,6 +22,7 @@ import { parseEd25519PublicKeys, parseHmacSecrets, type Ed25519PublicKeyInput } 
 import { createWebhookMiddleware, type VerifiedDelivery } from './middleware.js';
 import { normalizeWebhookOptions, requireOptions, type WebhookOptions } from './options.js';
 import type { WebhookMiddleware } from './types.js';
+import { checkedFactory, type CallWithParentheses } from '../errors/misuse.js';
 
 const ID_HEADER = 'webhook-id';
 const TIMESTAMP_HEADER = 'webhook-timestamp';
@@ -92,7 +93,10 @@ type Candidate = { readonly version: 'v1' | 'v1a'; readonly bytes: Buffer };
  * );
  * ```
  */
-export function standardWebhook(options: StandardWebhookOptions): WebhookMiddleware {
+export const standardWebhook: (options: StandardWebhookOptions, ...notAMiddleware: CallWithParentheses[]) => WebhookMiddleware =
+  checkedFactory('standardWebhook', 'standardWebhook({ secret })', createStandardWebhook);
+
+function createStandardWebhook(options: StandardWebhookOptions): WebhookMiddleware {
   requireOptions(options, 'standardWebhook');
   if (options.secret === undefined && options.publicKey === undefined) {
     throw new TypeError('"secret" or "publicKey" is required');

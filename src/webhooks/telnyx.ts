@@ -20,6 +20,7 @@ import { parseEd25519PublicKeys, type Ed25519PublicKeyInput } from './keys.js';
 import { createWebhookMiddleware, type VerifiedDelivery } from './middleware.js';
 import { normalizeWebhookOptions, requireOptions, type WebhookOptions } from './options.js';
 import type { WebhookMiddleware } from './types.js';
+import { checkedFactory, type CallWithParentheses } from '../errors/misuse.js';
 
 const SIGNATURE_HEADER = 'telnyx-signature-ed25519';
 const TIMESTAMP_HEADER = 'telnyx-timestamp';
@@ -70,7 +71,10 @@ export interface TelnyxWebhookOptions extends WebhookOptions {
  * app.use(express.json()); // after the webhook route
  * ```
  */
-export function telnyxWebhook(options: TelnyxWebhookOptions): WebhookMiddleware {
+export const telnyxWebhook: (options: TelnyxWebhookOptions, ...notAMiddleware: CallWithParentheses[]) => WebhookMiddleware =
+  checkedFactory('telnyxWebhook', 'telnyxWebhook({ publicKey })', createTelnyxWebhook);
+
+function createTelnyxWebhook(options: TelnyxWebhookOptions): WebhookMiddleware {
   requireOptions(options, 'telnyxWebhook');
   if (options.publicKey === undefined) throw new TypeError('"publicKey" is required');
   const keys = parseEd25519PublicKeys(options.publicKey, 'publicKey');
