@@ -18,6 +18,7 @@ import { Introspector } from '../introspection/introspector.js';
 import { Jwks, type KeyLookup } from '../jwt/jwks.js';
 import { DpopProofs } from '../sender/dpop.js';
 import { decodeJws, isPermanentRefusal, verifyJwt } from '../jwt/verify.js';
+import { malformedJwtReason } from '../jwt/malformed.js';
 import type { GuardConfig } from '../options/normalize.js';
 import type { Remote } from '../remote/document.js';
 import { senderChallenge } from '../sender/challenge.js';
@@ -175,11 +176,14 @@ export class TokenVerifier {
       this.tokenCache?.set(hash, auth, result.kid, result.hmac ? undefined : this.issuers.get(result.issuer)!.jwks);
       return auth;
     }
+    // Not a JWS, so opaque to the guard: introspection decides when it is on. Without it, the
+    // refusal says what the token looks like to a developer (a JWT cut short, a JWE, …).
     const isJwe = token.split('.').length === 5;
     return this.#introspect(
       token,
       hash,
-      isJwe ? 'encrypted tokens (JWE) need introspection, which is not configured' : 'opaque tokens need introspection, which is not configured',
+      malformedJwtReason(token) ??
+        (isJwe ? 'encrypted tokens (JWE) need introspection, which is not configured' : 'opaque tokens need introspection, which is not configured'),
     );
   }
 
