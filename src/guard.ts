@@ -229,6 +229,10 @@ export interface Guard<Claims extends object = object> {
  */
 export function createGuard<Claims extends object = object>(options: GuardOptions): Guard<Claims> {
   const config = normalizeOptions(options);
+  // A check that was asked for but is off must not stay silent (DESIGN: introspection needs client auth).
+  if (config.introspectionOff !== undefined) {
+    process.emitWarning(`introspection is off: ${config.introspectionOff}`, { code: 'RESOURCE_GUARD_INTROSPECTION_OFF' });
+  }
   const verifier = new TokenVerifier(config, {
     realm: config.realm,
     resourceMetadata: metadataUrlOf(config.resource)?.href,

@@ -28,7 +28,7 @@ import { CHANNELS, publish, redact, secondsSince, type IntrospectionEvent } from
 import { answerTtl, checkAnswer } from './decision.js';
 import { callIntrospection, type IntrospectionResponse } from './request.js';
 import { SharedAnswers } from './shared-answers.js';
-import type { IntrospectionConfig } from '../options/introspection.js';
+import { NO_ENDPOINT_REASON, type IntrospectionConfig } from '../options/introspection.js';
 import type { GuardConfig } from '../options/normalize.js';
 
 /** One cached answer, and the `AuthInfo` made from it once (cache hits share it). */
@@ -58,6 +58,7 @@ export class Introspector {
   #calls = 0;
   #lastError: string | undefined;
   #warnedCredentials = false;
+  #warnedNoEndpoint = false;
   /** Calls to the authorization server in flight (store look-ups not counted). */
   #serverCalls = 0;
 
@@ -96,7 +97,10 @@ export class Introspector {
     let pending = this.#inFlight.get(hash);
     if (pending === undefined) {
       const endpoint = await this.resolveEndpoint();
-      if (endpoint === undefined) return undefined;
+      if (endpoint === undefined) {
+        this.#warnNoEndpoint();
+        return undefined;
+      }
       pending = this.#inFlight.get(hash);
       if (pending !== undefined) publishIntrospection('joined', undefined, undefined);
       pending ??= this.#start(token, hash, endpoint);
@@ -178,6 +182,12 @@ export class Introspector {
     const { response } = answer;
     checkAnswer(response, this.config, this.options);
     return (answer.auth ??= toAuthInfo(token, 'opaque', response.iss ?? this.config.issuers[0]!, response, this.config.scopeClaims));
+  }
+
+  #warnNoEndpoint(): void {
+    if (this.#warnedNoEndpoint) return;
+    this.#warnedNoEndpoint = true;
+    process.emitWarning(`introspection is off: ${NO_ENDPOINT_REASON}`, { code: 'RESOURCE_GUARD_INTROSPECTION_OFF' });
   }
 
   #warnCredentials(status: number): void {
