@@ -24,16 +24,6 @@ import { toDpopMode, type DpopMode } from '../options/sender.js';
 import { extractCredentials, type Credentials } from '../auth/extract.js';
 import type { TokenVerifier } from '../verify/verifier.js';
 
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Express {
-    interface Request {
-      /** Set by resource-guard once the request's token is verified. */
-      auth?: AuthInfo;
-    }
-  }
-}
-
 /** Options of `guard.authenticate()`. */
 export interface AuthenticateOptions {
   /** Let requests without any token through with `req.auth` unset. A bad token still fails. Default: false. */
