@@ -20,7 +20,7 @@
  * would point npm at this repository.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -75,12 +75,11 @@ async function ok(command: string, args: string[], cwd: string): Promise<string>
 let work: string;
 const rootDir = (root: Root) => join(work, root);
 
-/** Copies a fixture project into `root`, with the shared program (check.ts) when it imports it. */
+/** Copies a fixture project into `root`, with the programs every project may share (shared/). */
 function project(root: Root, name: string): string {
   const dir = join(rootDir(root), name);
   cpSync(join(fixtures, name), dir, { recursive: true });
-  const main = join(dir, 'main.ts');
-  if (existsSync(main) && readFileSync(main, 'utf8').includes("from './check")) cpSync(join(fixtures, 'shared/check.ts'), join(dir, 'check.ts'));
+  cpSync(join(fixtures, 'shared'), dir, { recursive: true });
   return dir;
 }
 

@@ -2,23 +2,12 @@
 // resource-guard, in one program. `resource-guard/no-augmentation` leaves the global
 // `req.auth` type to express-oauth2-jwt-bearer; resource-guard's routes read theirs through
 // guard.handler() (or AuthenticatedRequest).
-import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { auth } from 'express-oauth2-jwt-bearer';
 import { createGuard, oauthErrorHandler, type AuthenticatedRequest } from 'resource-guard/no-augmentation';
-
-const issuer = 'https://auth.example.com';
-const audience = 'https://api.example.com';
-const hmacSecret = 'a consumer project secret of 32+ bytes';
-
-function hs256(claims: Record<string, unknown>): string {
-  const now = Math.floor(Date.now() / 1000);
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const input = `${part({ alg: 'HS256' })}.${part({ iss: issuer, aud: audience, iat: now, exp: now + 300, ...claims })}`;
-  return `${input}.${createHmac('sha256', hmacSecret).update(input).digest('base64url')}`;
-}
+import { audience, hmacSecret, hs256, issuer } from './token.js';
 
 const app = express();
 const guard = createGuard({ issuer, audience, hmacSecret, algorithms: ['HS256'] });

@@ -4,24 +4,13 @@
  * secret), three requests, and what came back, as JSON on standard output. It imports all
  * three entry points, and refers to their types, so the project's type-check covers them.
  */
-import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { ErrorRequestHandler, Express } from 'express';
 import { createGuard, oauthErrorHandler, OAuthError, type AuthInfo, type GuardHealth } from 'resource-guard';
 import { standardWebhook, type WebhookMiddleware } from 'resource-guard/webhooks';
 import { redisStore } from 'resource-guard/redis';
-
-const issuer = 'https://auth.example.com';
-const audience = 'https://api.example.com';
-const hmacSecret = 'a consumer project secret of 32+ bytes';
-
-function hs256(claims: Record<string, unknown>): string {
-  const now = Math.floor(Date.now() / 1000);
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const input = `${part({ alg: 'HS256', typ: 'at+jwt' })}.${part({ iss: issuer, aud: audience, iat: now, exp: now + 300, ...claims })}`;
-  return `${input}.${createHmac('sha256', hmacSecret).update(input).digest('base64url')}`;
-}
+import { audience, hmacSecret, hs256, issuer } from './token.js';
 
 export async function serve(app: Express): Promise<Record<string, unknown>> {
   const guard = createGuard({ issuer, audience, hmacSecret, algorithms: ['HS256'] });

@@ -1,21 +1,10 @@
 // No Express and no @types/express: a plain node:http server that only calls guard.verify().
 // (`skipLibCheck: true`, as `tsc --init` writes it: the middleware types name Express's.)
-import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGuard, OAuthError, type AuthInfo } from 'resource-guard';
-
-const issuer = 'https://auth.example.com';
-const audience = 'https://api.example.com';
-const hmacSecret = 'a consumer project secret of 32+ bytes';
-
-function hs256(claims: Record<string, unknown>): string {
-  const now = Math.floor(Date.now() / 1000);
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const input = `${part({ alg: 'HS256' })}.${part({ iss: issuer, aud: audience, iat: now, exp: now + 300, ...claims })}`;
-  return `${input}.${createHmac('sha256', hmacSecret).update(input).digest('base64url')}`;
-}
+import { audience, hmacSecret, hs256, issuer } from './token.js';
 
 const guard = createGuard({ issuer, audience, hmacSecret, algorithms: ['HS256'] });
 
