@@ -310,7 +310,7 @@ describe('the command itself', () => {
 describe('packaging', () => {
   it('the bin entry is dist/cli/doctor.js, built from a file that starts with a shebang', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { bin?: Record<string, string> };
-    expect(pkg.bin).toEqual({ 'resource-guard': './dist/cli/doctor.js' });
+    expect(pkg.bin).toEqual({ 'resource-guard': 'dist/cli/doctor.js' }); // as npm publishes it (no './')
     expect(readFileSync(ENTRY, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });
 });

@@ -1,10 +1,16 @@
 /**
- * `req.auth` never reveals the bearer token when it is serialised or inspected (JSON, a
- * logger, `util.inspect`, `console.log`), though `req.auth.token` stays readable: for a JWT
- * verified locally (first sight and cache hit), an opaque token decided by introspection, a
- * JWT also introspected (`introspectJwt`), and a DPoP-bound token. Cache hits share one
- * frozen `AuthInfo`, DPoP ones included.
+ * Quiet by default.
+ *
+ * - The README's first example (with `oauthErrorHandler()`) answers refusals as JSON and
+ *   writes nothing to stderr; without it, Express's default handler answers HTML and logs
+ *   every refusal with a stack, which is why the README mounts it.
+ * - `req.auth` never reveals the bearer token when it is serialised or inspected (JSON, a
+ *   logger, `util.inspect`, `console.log`), though `req.auth.token` stays readable: for a JWT
+ *   verified locally (first sight and cache hit), an opaque token decided by introspection, a
+ *   JWT also introspected (`introspectJwt`), and a DPoP-bound token. Cache hits share one
+ *   frozen `AuthInfo`, DPoP ones included.
  */
+import { execFile } from 'node:child_process';
 import { format, inspect } from 'node:util';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +50,44 @@ function expectQuiet(auth: AuthInfo, token: string): void {
   expect(Object.getOwnPropertyDescriptor(auth, 'token')).toMatchObject({ enumerable: false, writable: false });
   expect(Object.isFrozen(auth)).toBe(true);
 }
+
+interface Answer {
+  status: number;
+  type: string | null;
+  challenge: boolean;
+  body: string;
+}
+
+/** Runs test/adoption/fixtures/readme-app.ts as an app runs: its own process, NODE_ENV unset. */
+function readmeApp(mode: 'with' | 'without'): Promise<{ answers: Answer[]; stderr: string }> {
+  const { NODE_ENV: _unset, ...env } = process.env;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', 'test/adoption/fixtures/readme-app.ts', mode], { env, timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error !== null) return reject(new Error(`${error.message}\n${stderr}`));
+      resolve({ answers: JSON.parse(stdout) as Answer[], stderr });
+    });
+  });
+}
+
+describe("the README's first example", () => {
+  it('with oauthErrorHandler(): 401/400 as JSON with their challenge, nothing on stderr', async () => {
+    const { answers, stderr } = await readmeApp('with');
+    expect(stderr).toBe('');
+    expect(answers.map((a) => [a.status, a.type, a.challenge])).toEqual([
+      [401, 'application/json; charset=utf-8', true],
+      [401, 'application/json; charset=utf-8', true],
+      [400, 'application/json; charset=utf-8', true],
+    ]);
+    expect(JSON.parse(answers[1]!.body)).toEqual({ error: 'invalid_token', error_description: 'opaque tokens need introspection, which is not configured' });
+  }, 40_000);
+
+  it("without it (why the README mounts it): Express's default handler logs each refusal with a stack, and answers HTML", async () => {
+    const { answers, stderr } = await readmeApp('without');
+    expect(answers.map((a) => [a.status, a.challenge])).toEqual([[401, true], [401, true], [400, true]]);
+    expect(answers.every((a) => a.type?.startsWith('text/html'))).toBe(true);
+    expect(stderr.match(/OAuthError/g)?.length).toBe(3);
+  }, 40_000);
+});
 
 describe.each(flavours)('$name: req.auth through the middleware', (flavour) => {
   it('serialised, inspected or logged by the handler: every field but the token', async () => {
