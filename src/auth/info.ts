@@ -58,7 +58,7 @@ export function toAuthInfo(
   claims: Record<string, unknown>,
   scopeClaims: readonly string[] = DEFAULT_SCOPE_CLAIMS,
 ): AuthInfo {
-  const info = {
+  const info: Omit<AuthInfo, 'token'> = {
     tokenType,
     issuer,
     audience: toStringArray(claims.aud),
@@ -66,7 +66,7 @@ export function toAuthInfo(
     scheme: 'Bearer',
     confirmation: toConfirmation(claims.cnf),
     claims,
-  } as AuthInfo;
+  };
   if (typeof claims.sub === 'string') info.subject = claims.sub;
   const clientId = firstString(claims.client_id, claims.azp, claims.cid);
   if (clientId !== undefined) info.clientId = clientId;

@@ -70,7 +70,6 @@ const CAUSE_HINTS: ReadonlyArray<readonly [RegExp, string]> = [
     /refused the guard's credentials/,
     "the introspection endpoint refused this API's own credentials: check --introspection-client-id and the secret (or the bearer token and --introspection-auth)",
   ],
-  [/^introspection unavailable: |could not be fetched|timed out/, 'the authorization server could not be reached; clients are told to retry (Retry-After), not to drop the token'],
 ];
 
 function explain(err: OAuthError): string[] {
