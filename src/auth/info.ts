@@ -13,8 +13,9 @@ import { DEFAULT_SCOPE_CLAIMS, parseScopes } from './scopes.js';
  * getters. Cached decisions are shared between requests, so it is frozen.
  *
  * Its `token` is readable but not enumerable: `JSON.stringify(req.auth)`, `util.inspect`,
- * `console.log` and loggers never print the bearer credential. For the same reason a copy
- * made with object spread (`{ ...req.auth }`) has no `token`.
+ * `console.log` and loggers never print the bearer credential (only an explicit request for
+ * hidden properties would: `util.inspect` with `showHidden`, the `%o` format). For the same
+ * reason a copy made with object spread (`{ ...req.auth }`) has no `token`.
  *
  * @typeParam Claims the shape of the token's claims, for typed access to custom claims.
  */

@@ -3,8 +3,9 @@
  * an `OAuthError` with its status, its headers (`WWW-Authenticate`, `Retry-After`) and
  * `{"error", "error_description"}`, and passes every other error on.
  *
- * Express's default handler already sends the right status and headers; this only adds the
- * body. An app with its own error handler does not need it, but must copy `err.headers` onto
+ * Express's default handler already sends the right status and headers, but answers HTML and,
+ * outside production, prints every refusal to stderr with a stack: this answers JSON and logs
+ * nothing. An app with its own error handler does not need it, but must copy `err.headers` onto
  * the response, or the `WWW-Authenticate` challenge is lost (see docs/operations.md).
  */
 import type { ErrorRequestHandler } from 'express';

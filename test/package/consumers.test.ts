@@ -20,7 +20,7 @@
  * would point npm at this repository.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -182,6 +182,12 @@ describe.concurrent('consumer projects', () => {
     const clash = await run(process.execPath, [join(rootDir('express5'), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.conflict.json'], dir);
     expect(clash.code).not.toBe(0);
     expect(clash.stdout).toMatch(/error TS2717: Subsequent property declarations must have the same type\.\s+Property 'auth'/);
+  }, 180_000);
+
+  it('the resource-guard command npm linked from the tarball runs (bin path, shebang)', async () => {
+    const version = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+    const result = await run(join(rootDir('express5'), 'node_modules/.bin/resource-guard'), ['--version'], rootDir('express5'), 60_000);
+    expect(result).toEqual({ code: 0, stdout: `resource-guard ${version}\n`, stderr: '' });
   }, 180_000);
 
   it('verify-only: no Express and no @types/express installed, guard.verify() typed and serving', async () => {
