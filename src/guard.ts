@@ -19,6 +19,7 @@ import { metadataUrlOf } from './express/metadata.js';
 import { normalizeOptions, type GuardOptions } from './options/normalize.js';
 import { checkScopeNames } from './auth/scopes.js';
 import { healthOf, type GuardHealth } from './operations/health.js';
+import { checkedFactory, type CallWithParentheses } from './errors/misuse.js';
 import { ready, warmUp } from './operations/readiness.js';
 import { minimalDescription } from './auth/reasons.js';
 import { ResourceRegistry } from './express/resources.js';
@@ -53,6 +54,12 @@ const VERIFY_OPTIONS = optionNames<VerifyOptions>({ audience: true, request: tru
  *
  * @typeParam Claims the token claims your handlers rely on, as given to
  * `createGuard<Claims>()`. A type, not a check: use `requireClaims` for what must hold.
+ *
+ * Every method but `verify`, `ready` and `health` is a factory: call it, and mount the
+ * middleware it returns (`app.use(guard.authenticate())`). Mounting the factory itself
+ * (`app.use(guard.authenticate)`) is a compile error under strict TypeScript, and at run time
+ * each such request fails at once with a 500 whose message says what to write. The trailing
+ * `notAMiddleware` parameters exist only for that check; no call passes them.
  */
 export interface Guard<Claims extends object = object> {
   /**
@@ -106,7 +113,7 @@ export interface Guard<Claims extends object = object> {
    * app.get('/api/me', guard.authenticate({ optional: true }), handler);
    * ```
    */
-  authenticate(options?: AuthenticateOptions): RequestHandler;
+  authenticate(options?: AuthenticateOptions, ...notAMiddleware: CallWithParentheses[]): RequestHandler;
   /**
    * Middleware that requires every one of `scopes` (403 `insufficient_scope` otherwise).
    * Authenticates first unless this guard did already on this request
@@ -147,7 +154,7 @@ export interface Guard<Claims extends object = object> {
    * app.get('/api/eu', guard.requireClaims({ region: (r) => typeof r === 'string' && r.startsWith('eu-') }), handler);
    * ```
    */
-  requireClaims(rules: ClaimRules<Claims>): RequestHandler;
+  requireClaims(rules: ClaimRules<Claims>, ...notAMiddleware: CallWithParentheses[]): RequestHandler;
   /**
    * Middleware that runs your own policy: `policy(auth, req)` returns (or resolves with)
    * `true` to go on; anything else refuses. An error it throws or rejects with reaches
@@ -191,7 +198,7 @@ export interface Guard<Claims extends object = object> {
    * ```
    * @see [RFC 9470 §3 - Authentication Requirements Challenge](https://www.rfc-editor.org/rfc/rfc9470#section-3)
    */
-  requireAuthLevel(level: AuthLevel): RequestHandler;
+  requireAuthLevel(level: AuthLevel, ...notAMiddleware: CallWithParentheses[]): RequestHandler;
   /**
    * A route handler whose `req.auth` is set and typed with the guard's `Claims`.
    * Authenticates first unless this guard did already on this request
@@ -206,7 +213,7 @@ export interface Guard<Claims extends object = object> {
    * }));
    * ```
    */
-  handler(handler: AuthenticatedHandler<Claims>): RequestHandler;
+  handler(handler: AuthenticatedHandler<Claims>, ...notAMiddleware: CallWithParentheses[]): RequestHandler;
   /**
    * Serves this API's RFC 9728 protected resource metadata.
    *
@@ -218,7 +225,7 @@ export interface Guard<Claims extends object = object> {
    * ```
    * @see [RFC 9728 §3](https://www.rfc-editor.org/rfc/rfc9728#section-3)
    */
-  metadata(): RequestHandler;
+  metadata(...notAMiddleware: CallWithParentheses[]): RequestHandler;
 }
 
 /**
@@ -234,6 +241,10 @@ export interface Guard<Claims extends object = object> {
  */
 export function createGuard<Claims extends object = object>(options: GuardOptions): Guard<Claims> {
   const config = normalizeOptions(options);
+  // A check that was asked for but is off must not stay silent (DESIGN: introspection needs client auth).
+  if (config.introspectionOff !== undefined) {
+    process.emitWarning(`introspection is off: ${config.introspectionOff}`, { code: 'RESOURCE_GUARD_INTROSPECTION_OFF' });
+  }
   const verifier = new TokenVerifier(config, {
     realm: config.realm,
     resourceMetadata: config.resource === undefined ? undefined : metadataUrlOf(config.resource)?.href,
@@ -253,24 +264,40 @@ export function createGuard<Claims extends object = object>(options: GuardOption
       (await verifyToken(verifier, token, checkVerifyOptions(verifyOptions)?.request, verifyAudience(verifyOptions))) as unknown as AuthInfo<Claims>,
     ready: () => ready(verifier),
     health: () => healthOf(verifier),
-    authenticate: (authOptions) => authenticateMiddleware(verifier, authOptions, resources),
-    requireScopes: (...scopes) => scopeMiddleware(verifier, declare(scopes, 'requireScopes'), 'all'),
-    requireAnyScope: (...scopes) => scopeMiddleware(verifier, declare(scopes, 'requireAnyScope'), 'any'),
-    requireClaims: (rules) => authorizingMiddleware(verifier, compileClaimRules(rules), 'requireClaims'),
-    requireAuth: (policy, authOptions) => {
-      const { check, scopes } = compilePolicy(policy as (auth: AuthInfo, req: Request) => boolean | PromiseLike<boolean>, authOptions);
-      for (const scope of scopes) declaredScopes.add(scope);
-      return authorizingMiddleware(verifier, check, 'requireAuth');
-    },
-    requireAuthLevel: (level) =>
+    // Each factory fails a request at once when Express is handed the factory itself (misuse.ts).
+    authenticate: checkedFactory('guard.authenticate', 'guard.authenticate()', (authOptions?: AuthenticateOptions) =>
+      authenticateMiddleware(verifier, authOptions, resources),
+    ),
+    requireScopes: checkedFactory('guard.requireScopes', "guard.requireScopes('scope', …)", (...scopes: string[]) =>
+      scopeMiddleware(verifier, declare(scopes, 'requireScopes'), 'all'),
+    ),
+    requireAnyScope: checkedFactory('guard.requireAnyScope', "guard.requireAnyScope('scope', …)", (...scopes: string[]) =>
+      scopeMiddleware(verifier, declare(scopes, 'requireAnyScope'), 'any'),
+    ),
+    requireClaims: checkedFactory('guard.requireClaims', 'guard.requireClaims({ … })', (rules: ClaimRules<Claims>) =>
+      authorizingMiddleware(verifier, compileClaimRules(rules), 'requireClaims'),
+    ),
+    requireAuth: checkedFactory(
+      'guard.requireAuth',
+      'guard.requireAuth((auth, req) => …)',
+      (policy: (auth: AuthInfo<Claims>, req: Request) => boolean | PromiseLike<boolean>, authOptions?: RequireAuthOptions) => {
+        const { check, scopes } = compilePolicy(policy as (auth: AuthInfo, req: Request) => boolean | PromiseLike<boolean>, authOptions);
+        for (const scope of scopes) declaredScopes.add(scope);
+        return authorizingMiddleware(verifier, check, 'requireAuth');
+      },
+    ),
+    requireAuthLevel: checkedFactory('guard.requireAuthLevel', 'guard.requireAuthLevel({ acr, maxAge })', (level: AuthLevel) =>
       authorizingMiddleware(verifier, compileAuthLevel(level, config.clockTolerance), 'requireAuthLevel'),
-    handler: (handler) => authenticatedHandler(verifier, handler),
-    metadata: () => {
+    ),
+    handler: checkedFactory('guard.handler', 'guard.handler((req, res) => …)', (handler: AuthenticatedHandler<Claims>) =>
+      authenticatedHandler(verifier, handler),
+    ),
+    metadata: checkedFactory('guard.metadata', 'guard.metadata()', () => {
       if (config.resource === undefined) {
         throw new TypeError('metadata(): this API has no resource identifier: set the "resource" option (or "audience")');
       }
       return metadataMiddleware(verifier, declaredScopes, resources);
-    },
+    }),
   };
 }
 

@@ -83,7 +83,11 @@ function fromHeader(value: string | readonly string[] | undefined, acceptDpop: b
   const credentials = space === -1 ? '' : value.slice(space + 1).replace(/^ +/, '');
   const kind = scheme === 'Bearer' ? 'bearer' : 'DPoP';
   if (credentials === '') throw invalidRequest(`${kind} token missing after "${scheme}"`);
-  if (!B64TOKEN.test(credentials)) throw invalidRequest(`malformed ${kind} token`);
+  if (!B64TOKEN.test(credentials)) {
+    // `Authorization: Bearer Bearer eyJ…`: a token file or variable that already held the scheme.
+    if (/^(?:bearer|dpop)[ \t]/i.test(credentials)) throw invalidRequest(`malformed ${kind} token: the scheme appears twice`);
+    throw invalidRequest(`malformed ${kind} token`);
+  }
   return { token: credentials, scheme };
 }
 

@@ -12,10 +12,15 @@ import { DEFAULT_SCOPE_CLAIMS, parseScopes } from './scopes.js';
  * The verified identity of a request. A plain, JSON-serialisable object: arrays, no
  * getters. Cached decisions are shared between requests, so it is frozen.
  *
+ * Its `token` is readable but not enumerable: `JSON.stringify(req.auth)`, `util.inspect`,
+ * `console.log` and loggers never print the bearer credential (only an explicit request for
+ * hidden properties would: `util.inspect` with `showHidden`, the `%o` format). For the same
+ * reason a copy made with object spread (`{ ...req.auth }`) has no `token`.
+ *
  * @typeParam Claims the shape of the token's claims, for typed access to custom claims.
  */
 export interface AuthInfo<Claims extends object = object> {
-  /** The access token as presented. */
+  /** The access token as presented. Not enumerable, so never serialised or logged with the rest. */
   token: string;
   /** `'jwt'` when verified locally, `'opaque'` when decided by introspection. */
   tokenType: 'jwt' | 'opaque';
@@ -57,8 +62,7 @@ export function toAuthInfo(
   claims: Record<string, unknown>,
   scopeClaims: readonly string[] = DEFAULT_SCOPE_CLAIMS,
 ): AuthInfo {
-  const info: AuthInfo = {
-    token,
+  const info: Omit<AuthInfo, 'token'> = {
     tokenType,
     issuer,
     audience: toStringArray(claims.aud),
@@ -71,7 +75,21 @@ export function toAuthInfo(
   const clientId = firstPresent(claims.client_id, claims.azp, claims.cid);
   if (clientId !== undefined) info.clientId = clientId;
   if (typeof claims.exp === 'number') info.expiresAt = claims.exp;
-  return deepFreeze(info);
+  return deepFreeze(withToken(info, token));
+}
+
+/**
+ * `auth` with another `scheme` or `tokenType`: a new frozen `AuthInfo` sharing the same
+ * (frozen) claims and arrays. The one way to vary an `AuthInfo`: object spread would drop the
+ * non-enumerable `token`.
+ */
+export function withAuthFields(auth: AuthInfo, changes: Partial<Pick<AuthInfo, 'scheme' | 'tokenType'>>): AuthInfo {
+  return Object.freeze(withToken({ ...auth, ...changes }, auth.token));
+}
+
+/** Sets `token` readable, read-only and not enumerable, so serialising `info` leaves it out. */
+function withToken(info: Omit<AuthInfo, 'token'>, token: string): AuthInfo {
+  return Object.defineProperty(info, 'token', { value: token, enumerable: false, writable: false, configurable: false }) as AuthInfo;
 }
 
 function toConfirmation(cnf: unknown): AuthInfo['confirmation'] {

@@ -46,6 +46,8 @@ export type RejectionReason =
 export type ErrorDetail = 'full' | 'minimal';
 
 const INVALID_TOKEN_REASONS: ReadonlyArray<readonly [RegExp, RejectionReason]> = [
+  // First: "malformed JWT: …" may name any part of a token (its header, its alg).
+  [/^malformed/, 'malformed'],
   [/cnf|DPoP|sender-constrained|bound by a confirmation/, 'binding'],
   [/^token expired/, 'expired'],
   [/not valid (?:yet|before)|issued in the future/, 'not_yet_valid'],

@@ -40,12 +40,16 @@ Options:
   --json                           print one JSON report on standard output
   --no-color                       plain output even on a terminal
   -h, --help                       this help
+  --version                        the version of resource-guard
 
 Environment: RESOURCE_GUARD_TOKEN, RESOURCE_GUARD_INTROSPECTION_CLIENT_SECRET and
 RESOURCE_GUARD_INTROSPECTION_BEARER_TOKEN stand in for the matching options.
 
 Exit code: 0 when everything checked is fine (and the token would be accepted with the
 scopes asked for), 1 otherwise.`;
+
+/** The first line of {@link USAGE}, and where to find the rest: what a usage error prints. */
+export const SHORT_USAGE = `${USAGE.split('\n')[0]}\nRun 'resource-guard doctor --help' for every option.`;
 
 /** What the command line asks for. */
 export interface DoctorArgs {

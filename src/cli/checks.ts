@@ -83,7 +83,10 @@ function describeConfiguration(section: Section, config: GuardConfig, add: Add):
     cooldown: config.cooldown,
     jwksMaxAge: config.jwksMaxAge,
     clockTolerance: config.clockTolerance,
-    introspection: config.introspection === undefined ? false : { endpoint: config.introspection.endpoint ?? 'from metadata', auth: config.introspection.auth },
+    introspection:
+      config.introspection === undefined
+        ? config.introspectionOff === undefined ? false : { off: config.introspectionOff }
+        : { endpoint: config.introspection.endpoint ?? 'from metadata', auth: config.introspection.auth },
   };
   add(section, 'ok', 'options are valid', [
     `issuer     ${config.issuers.join(', ')}`,
@@ -92,4 +95,9 @@ function describeConfiguration(section: Section, config: GuardConfig, add: Add):
     `algorithms ${[...config.algorithms].join(' ')}`,
     `introspection ${config.introspection === undefined ? 'off (opaque tokens are refused)' : `on (${config.introspection.auth}, ${config.introspection.encoding})`}`,
   ]);
+  if (config.introspectionOff !== undefined) {
+    add(section, 'warn', 'introspection was asked for but is off: it has no client authentication', [
+      'give --introspection-client-id with --introspection-client-secret-file, or --introspection-bearer-token-file, or --introspection-auth none',
+    ]);
+  }
 }

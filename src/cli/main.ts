@@ -6,7 +6,8 @@
  * exiting, so tests (and a wrapping script) can run it in process. Everything it writes that
  * a stranger could have chosen goes through `escape.ts`.
  */
-import { parseDoctorArgs, USAGE, UsageError } from './args.js';
+import { readFileSync } from 'node:fs';
+import { parseDoctorArgs, SHORT_USAGE, USAGE, UsageError } from './args.js';
 import { runDoctor } from './checks.js';
 import { escapeControls, escapeJsonControls } from './escape.js';
 import { silentSink, terminalSink, type Output } from './render.js';
@@ -20,12 +21,17 @@ export interface CliIo {
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+  if (command === '-h' || command === '--help' || command === 'help') {
     io.stdout.write(`${USAGE}\n`);
-    return command === undefined ? 1 : 0;
+    return 0;
+  }
+  if (command === '--version' || command === '-v' || (command === 'doctor' && rest.includes('--version'))) {
+    io.stdout.write(`resource-guard ${version()}\n`);
+    return 0;
   }
   if (command !== 'doctor') {
-    io.stderr.write(`resource-guard: unknown command ${escapeControls(JSON.stringify(command))}\n\n${USAGE}\n`);
+    const problem = command === undefined ? 'no command given' : `unknown command ${escapeControls(JSON.stringify(command))}`;
+    io.stderr.write(`resource-guard: ${problem}\n${SHORT_USAGE}\n`);
     return 1;
   }
   let args;
@@ -33,7 +39,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     args = parseDoctorArgs(rest, io.env, io.readStdin);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(`resource-guard doctor: ${escapeControls(err.message)}\n\n${USAGE}\n`);
+    io.stderr.write(`resource-guard doctor: ${escapeControls(err.message)}\n${SHORT_USAGE}\n`);
     return 1;
   }
   if (args.help) {
@@ -53,4 +59,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const report = await runDoctor(args.options, args.token, args.scopes, sink);
   sink.summary(report);
   return report.ok ? 0 : 1;
+}
+
+/** The installed package's version, from its package.json (two folders up, in src/ as in dist/). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }

@@ -8,9 +8,12 @@
 import { compactVerify } from 'jose';
 import { selectKeys, type KeySet } from '../jwt/jwks.js';
 import { decodeJws } from '../jwt/verify.js';
+import { malformedJwtReason } from '../jwt/malformed.js';
 import type { GuardConfig } from '../options/normalize.js';
 import { parseScopes } from '../auth/scopes.js';
 import { declaredNonAccessUse } from '../auth/token-use.js';
+// The guard's own refusals word ages with it too: both lines of the report agree.
+import { formatDuration as duration } from '../errors/duration.js';
 import type { IssuerFacts } from './issuer-checks.js';
 import type { Add, CheckStatus, Section } from './report.js';
 
@@ -25,6 +28,16 @@ export async function explainToken(
 ): Promise<void> {
   const parts = token.split('.').length;
   const decoded = decodeJws(token);
+  const malformed = decoded === undefined ? malformedJwtReason(token) : undefined;
+  if (malformed !== undefined) {
+    section.data = { type: 'malformed-jwt', length: token.length, reason: malformed };
+    add(section, config.introspection === undefined ? 'fail' : 'warn', `${malformed} (${token.length} characters)`, [
+      config.introspection === undefined
+        ? 'the guard refuses it: check that the whole token was copied, and nothing else'
+        : 'the guard still introspects it (anything that is not a three-part JWS is opaque): see the verdict',
+    ]);
+    return;
+  }
   if (decoded === undefined) {
     const kind = parts === 5 ? 'an encrypted JWT (JWE)' : 'opaque';
     section.data = { type: parts === 5 ? 'jwe' : 'opaque', length: token.length };
@@ -190,12 +203,4 @@ function pick(claims: Record<string, unknown>, names: string[]): Record<string, 
 
 function iso(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-function duration(seconds: number): string {
-  const s = Math.abs(Math.round(seconds));
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  if (s < 172_800) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-  return `${Math.floor(s / 86_400)} days`;
 }

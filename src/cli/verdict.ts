@@ -57,11 +57,23 @@ const HINTS: Partial<Record<RejectionReason, string>> = {
   type: 'not an access token (an ID token or a DPoP proof?)',
   not_verifiable: 'only introspection can decide this token: configure --introspection-*',
   inactive: 'the authorization server says the token is not active: revoked, expired, or never issued',
-  unavailable: 'the authorization server could not be reached; clients are told to retry (Retry-After), not to drop the token',
+  unavailable: 'the authorization server could not decide the token (unreachable, or it answered with an error); clients are told to retry (Retry-After), not to drop the token',
+  malformed: 'not a well-formed JWT: check that the whole token was copied, and nothing else (no "Bearer " prefix, no line break)',
   configuration: 'a configuration problem: every token would get this answer',
 };
 
+/**
+ * Hints for one cause among the refusals of a reason: a 503 because the introspection endpoint
+ * refused the guard's own credentials is the operator's to fix, not an outage to wait out.
+ */
+const CAUSE_HINTS: ReadonlyArray<readonly [RegExp, string]> = [
+  [
+    /refused the guard's credentials/,
+    "the introspection endpoint refused this API's own credentials: check --introspection-client-id and the secret (or the bearer token and --introspection-auth)",
+  ],
+];
+
 function explain(err: OAuthError): string[] {
-  const hint = HINTS[reasonOf(err)];
+  const hint = CAUSE_HINTS.find(([cause]) => cause.test(err.description))?.[1] ?? HINTS[reasonOf(err)];
   return hint === undefined ? [] : [hint];
 }

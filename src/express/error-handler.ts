@@ -3,12 +3,14 @@
  * an `OAuthError` with its status, its headers (`WWW-Authenticate`, `Retry-After`) and
  * `{"error", "error_description"}`, and passes every other error on.
  *
- * Express's default handler already sends the right status and headers; this only adds the
- * body. An app with its own error handler does not need it, but must copy `err.headers` onto
+ * Express's default handler already sends the right status and headers, but answers HTML and,
+ * outside production, prints every refusal to stderr with a stack: this answers JSON and logs
+ * nothing. An app with its own error handler does not need it, but must copy `err.headers` onto
  * the response, or the `WWW-Authenticate` challenge is lost (see docs/operations.md).
  */
 import type { ErrorRequestHandler } from 'express';
 import { OAuthError } from '../errors/oauth-error.js';
+import { checkedFactory, type CallWithParentheses } from '../errors/misuse.js';
 
 /**
  * Answers `OAuthError`s as JSON. Mount it after your routes.
@@ -28,7 +30,13 @@ import { OAuthError } from '../errors/oauth-error.js';
  * //     {"error":"invalid_token","error_description":"token expired 42 s ago"}
  * ```
  */
-export function oauthErrorHandler(): ErrorRequestHandler {
+export const oauthErrorHandler: (...notAMiddleware: CallWithParentheses[]) => ErrorRequestHandler = checkedFactory(
+  'oauthErrorHandler',
+  'oauthErrorHandler()',
+  createOAuthErrorHandler,
+);
+
+function createOAuthErrorHandler(): ErrorRequestHandler {
   return function oauthError(err: unknown, req, res, next) {
     if (!(err instanceof OAuthError) || res.headersSent) return next(err);
     res.status(err.status);

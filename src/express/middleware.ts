@@ -27,16 +27,6 @@ import { extractCredentials, type Credentials } from '../auth/extract.js';
 import type { TokenVerifier } from '../verify/verifier.js';
 import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
 
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Express {
-    interface Request {
-      /** Set by resource-guard once the request's token is verified. */
-      auth?: AuthInfo;
-    }
-  }
-}
-
 /** Options of `guard.authenticate()`. */
 export interface AuthenticateOptions {
   /**

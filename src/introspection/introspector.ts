@@ -31,7 +31,7 @@ import { answerTtl, checkAnswer } from './decision.js';
 import { claimsOfIntrospectedJwt, type IntrospectedJwt } from './jwt-answer.js';
 import { callIntrospection, type IntrospectionResponse } from './request.js';
 import { SharedAnswers } from './shared-answers.js';
-import type { IntrospectionConfig } from '../options/introspection.js';
+import { NO_ENDPOINT_REASON, type IntrospectionConfig } from '../options/introspection.js';
 import type { GuardConfig } from '../options/normalize.js';
 
 /** One cached answer, and the `AuthInfo` made from it once (cache hits share it). */
@@ -84,6 +84,7 @@ export class Introspector {
   readonly #shared: SharedAnswers;
   #calls = 0;
   #warnedCredentials = false;
+  #warnedNoEndpoint = false;
 
   constructor(
     private readonly config: GuardConfig,
@@ -122,7 +123,12 @@ export class Introspector {
     let pending = this.#inFlight.get(hash);
     if (pending === undefined) {
       const endpoint = await this.resolveEndpoint(issuer);
-      if (endpoint === undefined) return undefined;
+      if (endpoint === undefined) {
+        // Only the first issuer's endpoint can be configured; another issuer without one in its
+        // metadata simply has no introspection (its JWTs are never sent to someone else's).
+        if (issuer === this.config.issuers[0]) this.#warnNoEndpoint();
+        return undefined;
+      }
       pending = this.#inFlight.get(hash);
       if (pending !== undefined) publishIntrospection('joined', undefined, undefined);
       pending ??= this.#start(token, hash, { endpoint, issuer, jwt });
@@ -223,6 +229,12 @@ export class Introspector {
     if (answer.auth !== undefined) return answer.auth;
     const claims = jwt === undefined ? response : claimsOfIntrospectedJwt(jwt, response);
     return (answer.auth = toAuthInfo(token, 'opaque', issuer, claims, this.config.scopeClaims));
+  }
+
+  #warnNoEndpoint(): void {
+    if (this.#warnedNoEndpoint) return;
+    this.#warnedNoEndpoint = true;
+    process.emitWarning(`introspection is off: ${NO_ENDPOINT_REASON}`, { code: 'RESOURCE_GUARD_INTROSPECTION_OFF' });
   }
 
   #warnCredentials(status: number): void {

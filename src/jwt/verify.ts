@@ -29,6 +29,7 @@
 import type { KeyObject } from 'node:crypto';
 import { OAuthError } from '../errors/oauth-error.js';
 import { invalidToken } from '../errors/factories.js';
+import { formatDuration } from '../errors/duration.js';
 import type { KeyLookup, VerificationKey } from './jwks.js';
 import type { GuardConfig } from '../options/normalize.js';
 import { UnusableKeyError, verifySignature } from './signature.js';
@@ -81,7 +82,8 @@ export function decodeJws(token: string): DecodedJws | undefined {
   return { header, payload, signingInput: token.slice(0, second), signature: token.slice(second + 1) };
 }
 
-function decodeSegment(segment: string): Record<string, unknown> | undefined {
+/** One base64url part of a compact JWS as a JSON object, or `undefined`. */
+export function decodeSegment(segment: string): Record<string, unknown> | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(segment)) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
@@ -119,7 +121,7 @@ export async function verifyJwt(
 ): Promise<Verified | Undecided> {
   // The spare bits of each part's last character must be zero (RFC 4648 §3.5): otherwise
   // up to 15 other spellings of a token verify too, each a distinct token to every cache.
-  if (!isCanonicalJws(decoded)) throw refuse('malformed token');
+  if (!isCanonicalJws(decoded)) throw refuse('malformed JWT: a part is not canonical base64url (cut short or altered?)');
   const { header, payload } = decoded;
   const alg = header.alg as string;
   const hmac = checkAlgorithm(alg, config);
@@ -232,10 +234,10 @@ function checkClaims(payload: Record<string, unknown>, config: GuardConfig): voi
 
   const { exp, nbf, iat } = payload;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw invalidToken("token has no valid 'exp'");
-  if (now - tolerance >= exp) throw invalidToken(`token expired ${now - exp} s ago`);
+  if (now - tolerance >= exp) throw invalidToken(`token expired ${formatDuration(now - exp)} ago`);
   if (nbf !== undefined) {
     if (typeof nbf !== 'number' || !Number.isFinite(nbf)) throw invalidToken("'nbf' is not a number");
-    if (nbf > now + tolerance) throw invalidToken(`token not valid before ${nbf - now} s from now`);
+    if (nbf > now + tolerance) throw invalidToken(`token not valid before ${formatDuration(nbf - now)} from now`);
   }
   if (iat !== undefined) {
     if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalidToken("'iat' is not a number");

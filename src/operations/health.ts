@@ -17,6 +17,7 @@
 import type { CircuitState } from '../remote/backoff.js';
 import { redact } from '../events/channels.js';
 import type { GuardConfig } from '../options/normalize.js';
+import { NO_ENDPOINT_REASON } from '../options/introspection.js';
 import type { Remote, RemoteState } from '../remote/document.js';
 import type { TokenVerifier } from '../verify/verifier.js';
 
@@ -82,6 +83,13 @@ export interface GuardHealth {
   introspection: IntrospectionHealth | undefined;
   /** The verified-token cache; `undefined` when it is off. */
   tokenCache: { size: number; maxEntries: number; maxBytes: number } | undefined;
+  /**
+   * Checks that were configured but are off, each with the reason: `introspection` given
+   * without client authentication, or with credentials while no introspection endpoint is
+   * known (neither the option nor the metadata names one). Empty when nothing is. These do not
+   * change `status`: they are configuration to fix, not an outage.
+   */
+  warnings: string[];
 }
 
 const SEVERITY: Record<HealthStatus, number> = { ok: 0, starting: 1, degraded: 2, down: 3 };
@@ -126,6 +134,20 @@ function statusOf(doc: DocumentHealth, maxStale: number): HealthStatus {
   return doc.age !== undefined && doc.age >= maxStale ? 'down' : 'degraded';
 }
 
+/** What is configured but off, from the config and the metadata already cached (no I/O). */
+function configurationWarnings(verifier: TokenVerifier): string[] {
+  const { introspection, introspectionOff, issuers } = verifier.config;
+  const warnings: string[] = [];
+  if (introspectionOff !== undefined) warnings.push(`introspection is off: ${introspectionOff}`);
+  if (introspection !== undefined && introspection.endpoint === undefined) {
+    const metadata = verifier.issuers.get(issuers[0]!)?.metadata.current;
+    if (metadata !== undefined && typeof metadata.introspection_endpoint !== 'string') {
+      warnings.push(`introspection is off: ${NO_ENDPOINT_REASON}`);
+    }
+  }
+  return warnings;
+}
+
 function round(seconds: number): number {
   return Math.round(seconds * 1000) / 1000;
 }
@@ -168,6 +190,7 @@ export function healthOf(verifier: TokenVerifier): GuardHealth {
     status: worst(statuses),
     issuers,
     introspection,
+    warnings: configurationWarnings(verifier),
     tokenCache:
       verifier.tokenCache === undefined || config.tokenCache === undefined
         ? undefined

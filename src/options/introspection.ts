@@ -102,8 +102,35 @@ export interface IntrospectionConfig {
 }
 
 /**
+ * Why introspection that was configured is off, when credentials are set but no endpoint is
+ * known: neither `introspection.endpoint` nor the authorization server's metadata names one.
+ * Known only once the metadata is (`guard.health()`, `guard.ready()`, the first opaque token).
+ */
+export const NO_ENDPOINT_REASON =
+  'client authentication is set, but neither "introspection.endpoint" nor the authorization server metadata names an introspection endpoint; set "introspection.endpoint"';
+
+/**
+ * Why an `introspection` option that was given is off (DESIGN: introspection is on only with
+ * client authentication configured): a sentence for a warning, or `undefined` when it is on
+ * or was never asked for (`false`, absent). Call after {@link normalizeIntrospectionOptions}
+ * has validated the option.
+ */
+export function introspectionOffReason(options: IntrospectionOptions | false | undefined): string | undefined {
+  if (options === false || options === undefined || clientAuthOf(options) !== undefined) return undefined;
+  const fix = 'set "clientId" and "clientSecret", "bearerToken", or auth: \'none\'';
+  return options.endpoint === undefined
+    ? `"introspection" is set, but without client authentication; ${fix}`
+    : `"introspection.endpoint" is set, but without client authentication, so it is never called; ${fix}`;
+}
+
+/** The client authentication asked for, explicitly or by the credentials given; `undefined` for none. */
+function clientAuthOf(options: IntrospectionOptions): IntrospectionAuth | undefined {
+  return options.auth ?? (options.bearerToken !== undefined ? 'bearer' : options.clientId !== undefined ? 'client_secret_basic' : undefined);
+}
+
+/**
  * Validates the `introspection` option of `createGuard`; `undefined` when it is off (`false`,
- * absent, or without client authentication).
+ * absent, or without client authentication: {@link introspectionOffReason} says which).
  */
 export function normalizeIntrospectionOptions(
   options: IntrospectionOptions | false | undefined,
@@ -121,7 +148,7 @@ export function normalizeIntrospectionOptions(
   const clientId = optionalString(options.clientId, 'introspection.clientId');
   const clientSecret = optionalString(options.clientSecret, 'introspection.clientSecret');
   const bearerToken = optionalString(options.bearerToken, 'introspection.bearerToken');
-  const auth = options.auth ?? (bearerToken !== undefined ? 'bearer' : clientId !== undefined ? 'client_secret_basic' : undefined);
+  const auth = clientAuthOf(options);
   switch (auth) {
     case 'client_secret_basic':
     case 'client_secret_post':

@@ -14,7 +14,7 @@ import { toAlgorithms, toHmacKey } from './algorithms.js';
 import { checkUrl, duration, optionalBoolean, optionalString, positiveInteger, stringList, toStore } from './checks.js';
 import { GUARD_OPTIONS, TOKEN_CACHE_OPTIONS, type GuardOptions } from './guard-options.js';
 import { checkOptionNames } from '../errors/unknown-option.js';
-import { INTROSPECTION_DEFAULTS, normalizeIntrospectionOptions, type IntrospectionConfig } from './introspection.js';
+import { INTROSPECTION_DEFAULTS, introspectionOffReason, normalizeIntrospectionOptions, type IntrospectionConfig } from './introspection.js';
 import { normalizeSenderOptions, type SenderConfig } from './sender.js';
 
 // Moved to their own files; still importable from here, as before.
@@ -64,6 +64,8 @@ export interface GuardConfig {
   warmup: boolean;
   errorDetail: 'full' | 'minimal';
   introspection: IntrospectionConfig | undefined;
+  /** Why an `introspection` option that was given is off anyway (no client authentication). */
+  introspectionOff: string | undefined;
   tokenLocations: ReadonlySet<TokenLocation>;
   allowInsecureHttp: boolean;
   scopesSupported: readonly string[];
@@ -129,6 +131,7 @@ export function normalizeOptions(options: GuardOptions): GuardConfig {
     warmup: optionalBoolean(options.warmup, 'warmup') ?? DEFAULTS.warmup,
     errorDetail: toErrorDetail(options.errorDetail),
     introspection: normalizeIntrospectionOptions(options.introspection, allowInsecureHttp, store),
+    introspectionOff: introspectionOffReason(options.introspection),
     tokenLocations: toTokenLocations(options.tokenLocations),
     allowInsecureHttp,
     scopesSupported: options.scopesSupported === undefined ? [] : stringList(options.scopesSupported, 'scopesSupported', true),

@@ -20,7 +20,7 @@
  * @see [RFC 8705 §3 - Mutual-TLS Client Certificate-Bound Access Tokens](https://www.rfc-editor.org/rfc/rfc8705#section-3)
  */
 import type { AudienceCheck } from '../auth/audience.js';
-import type { AuthInfo } from '../auth/info.js';
+import { withAuthFields, type AuthInfo } from '../auth/info.js';
 import { OAuthError, type AuthScheme } from '../errors/oauth-error.js';
 import { invalidDpopProof } from '../sender/dpop.js';
 import { certificateMismatch } from '../sender/mtls.js';
@@ -124,8 +124,20 @@ async function checkSender(
     if (mismatch !== undefined) throw tokenError(mismatch, scheme);
   }
   if (proof !== undefined) await verifier.dpop.markUsed(proof);
-  const auth = scheme === verified.scheme ? verified : Object.freeze({ ...verified, scheme });
+  const auth = scheme === verified.scheme ? verified : dpopVariant(verified);
   return { auth, nonce: proof?.nextNonce, cached };
+}
+
+/**
+ * The `scheme: 'DPoP'` twin of a cached `AuthInfo`, made once per cached decision (it dies
+ * with it), so a DPoP request answered from the cache allocates no new `AuthInfo`.
+ */
+const dpopVariants = new WeakMap<AuthInfo, AuthInfo>();
+
+function dpopVariant(verified: AuthInfo): AuthInfo {
+  let variant = dpopVariants.get(verified);
+  if (variant === undefined) dpopVariants.set(verified, (variant = withAuthFields(verified, { scheme: 'DPoP' })));
+  return variant;
 }
 
 /**

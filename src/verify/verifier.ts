@@ -21,6 +21,7 @@ import { Jwks, type KeyLookup } from '../jwt/jwks.js';
 import { DpopProofs } from '../sender/dpop.js';
 import { canonicalSpelling } from '../jwt/canonical.js';
 import { decodeJws, isPermanentRefusal, verifyJwt } from '../jwt/verify.js';
+import { malformedJwtReason } from '../jwt/malformed.js';
 import type { GuardConfig } from '../options/normalize.js';
 import type { Remote } from '../remote/document.js';
 import { senderChallenge } from '../sender/challenge.js';
@@ -204,11 +205,14 @@ export class TokenVerifier {
       this.tokenCache?.set(hash, auth, result.thumbprint, result.hmac ? undefined : this.issuers.get(result.issuer)!.jwks);
       return auth;
     }
+    // Not a JWS, so opaque to the guard: introspection decides when it is on. Without it, the
+    // refusal says what the token looks like to a developer (a JWT cut short, a JWE, …).
     const isJwe = token.split('.').length === 5;
     return this.#introspect(
       token,
       hash,
-      isJwe ? 'encrypted tokens (JWE) need introspection, which is not configured' : 'opaque tokens need introspection, which is not configured',
+      malformedJwtReason(token) ??
+        (isJwe ? 'encrypted tokens (JWE) need introspection, which is not configured' : 'opaque tokens need introspection, which is not configured'),
     );
   }
 

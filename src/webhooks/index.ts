@@ -1,6 +1,7 @@
 /**
- * Folder `webhooks/`: a second entry point. Its one rule: it shares only `store/` and
- * `events/` with the token guard; nothing outside it imports it.
+ * Folder `webhooks/`: a second entry point. Its one rule: it shares only `store/`, `events/`
+ * and `errors/misuse.ts` (the factory-as-middleware check) with the token guard; nothing
+ * outside it imports it.
  *
  * `resource-guard/webhooks`: Express middlewares that verify signed webhook deliveries.
  *
@@ -23,3 +24,4 @@ export type { WebhookOptions } from './options.js';
 export type { Ed25519PublicKeyInput } from './keys.js';
 export type { WebhookDelivery, WebhookMiddleware, WebhookScheme } from './types.js';
 export type { Store } from '../store/memory.js';
+export type { CallWithParentheses } from '../errors/misuse.js';

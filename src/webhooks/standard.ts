@@ -23,6 +23,7 @@ import { createWebhookMiddleware, type VerifiedDelivery } from './middleware.js'
 import { normalizeWebhookOptions, requireOptions, WEBHOOK_OPTIONS, type WebhookOptions } from './options.js';
 import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
 import type { WebhookMiddleware } from './types.js';
+import { checkedFactory, type CallWithParentheses } from '../errors/misuse.js';
 
 const ID_HEADER = 'webhook-id';
 const TIMESTAMP_HEADER = 'webhook-timestamp';
@@ -98,7 +99,10 @@ type Candidate = { readonly version: 'v1' | 'v1a'; readonly bytes: Buffer };
  * );
  * ```
  */
-export function standardWebhook(options: StandardWebhookOptions): WebhookMiddleware {
+export const standardWebhook: (options: StandardWebhookOptions, ...notAMiddleware: CallWithParentheses[]) => WebhookMiddleware =
+  checkedFactory('standardWebhook', 'standardWebhook({ secret })', createStandardWebhook);
+
+function createStandardWebhook(options: StandardWebhookOptions): WebhookMiddleware {
   requireOptions(options, 'standardWebhook');
   checkOptionNames(options, STANDARD_OPTIONS, 'standardWebhook()');
   if (options.secret === undefined && options.publicKey === undefined) {

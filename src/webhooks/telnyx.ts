@@ -21,6 +21,7 @@ import { createWebhookMiddleware, type VerifiedDelivery } from './middleware.js'
 import { normalizeWebhookOptions, requireOptions, WEBHOOK_OPTIONS, type WebhookOptions } from './options.js';
 import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
 import type { WebhookMiddleware } from './types.js';
+import { checkedFactory, type CallWithParentheses } from '../errors/misuse.js';
 
 const SIGNATURE_HEADER = 'telnyx-signature-ed25519';
 const TIMESTAMP_HEADER = 'telnyx-timestamp';
@@ -73,7 +74,10 @@ const TELNYX_OPTIONS = [...WEBHOOK_OPTIONS, ...optionNames<Omit<TelnyxWebhookOpt
  * app.use(express.json()); // after the webhook route
  * ```
  */
-export function telnyxWebhook(options: TelnyxWebhookOptions): WebhookMiddleware {
+export const telnyxWebhook: (options: TelnyxWebhookOptions, ...notAMiddleware: CallWithParentheses[]) => WebhookMiddleware =
+  checkedFactory('telnyxWebhook', 'telnyxWebhook({ publicKey })', createTelnyxWebhook);
+
+function createTelnyxWebhook(options: TelnyxWebhookOptions): WebhookMiddleware {
   requireOptions(options, 'telnyxWebhook');
   checkOptionNames(options, TELNYX_OPTIONS, 'telnyxWebhook()');
   if (options.publicKey === undefined) throw new TypeError('"publicKey" is required');

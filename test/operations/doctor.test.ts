@@ -96,12 +96,12 @@ describe('against the fault-injecting authorization server (ETag, Cache-Control)
     expectNoSecret(run, token);
   });
 
-  it('an expired token: exit 1, exp named with how long ago, verdict and what to do', async () => {
+  it('an expired token: exit 1, exp named with how long ago (one age, the same words twice), verdict and what to do', async () => {
     const token = as.mintJwt({ expiresIn: -600 });
     const run = await doctor([...base(), '--token-file', tokenFile('expired', token)]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/\[FAIL\] expired (9|10) min \d+ s ago \(exp \d{4}-\d\d-\d\dT[\d:]+Z, clock tolerance 5 s\)/);
-    expect(run.stdout).toMatch(/\[FAIL\] refused: 401 invalid_token: token expired \d+ s ago/);
+    expect(run.stdout).toMatch(/\[FAIL\] expired 10 min ago \(exp \d{4}-\d\d-\d\dT[\d:]+Z, clock tolerance 5 s\)/);
+    expect(run.stdout).toContain('[FAIL] refused: 401 invalid_token: token expired 10 min ago');
     expect(run.stdout).toContain('the client must get a new token');
     expect(run.stdout).toContain('[ok]   signature verifies');
     expect(run.stdout).toContain('RESULT: FAIL (2 problems)');
@@ -160,7 +160,32 @@ describe('against the fault-injecting authorization server (ETag, Cache-Control)
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('opaque token of');
     expect(run.stdout).toMatch(/\[FAIL\] undecided: 503 temporarily_unavailable: introspection endpoint refused the guard's credentials \(401\)/);
+    // The hint names the check that failed: refused credentials, not an unreachable server.
+    expect(run.stdout).toContain("the introspection endpoint refused this API's own credentials: check --introspection-client-id");
+    expect(run.stdout).not.toContain('could not be reached');
+    // No raw Node warning ("(node:1234) Warning: …") on either stream: the report says it.
+    expect(run.stderr).toBe('');
+    expect(run.stdout).not.toMatch(/\(node:\d+\)|Warning:|--trace-warnings/);
     expectNoSecret(run, opaque, secret);
+  });
+
+  it('a JWT pasted with its "Bearer " prefix: malformed JWT, in the token section and the verdict', async () => {
+    const token = as.mintJwt();
+    const run = await doctor([...base(), '--token-file', tokenFile('bearer-prefix', `Bearer ${token}\n`)]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`[FAIL] malformed JWT: it starts with 'Bearer '; the token is what follows (${token.length + 7} characters)`);
+    expect(run.stdout).toContain("[FAIL] refused: 401 invalid_token: malformed JWT: it starts with 'Bearer '; the token is what follows");
+    expect(run.stdout).toContain('not a well-formed JWT: check that the whole token was copied');
+    expect(run.stdout).not.toMatch(/opaque token of|only introspection can decide/);
+    expectNoSecret(run, token);
+  });
+
+  it('a JWT cut short: malformed JWT, with how many parts it has', async () => {
+    const token = as.mintJwt().split('.').slice(0, 2).join('.');
+    const run = await doctorInProcess([...base(), '--token', token]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('[FAIL] malformed JWT: 2 parts, a JWT has 3 (cut short?)');
+    expect(run.stdout).toContain('[FAIL] refused: 401 invalid_token: malformed JWT: 2 parts, a JWT has 3 (cut short?)');
   });
 });
 
@@ -205,12 +230,16 @@ describe('discovery problems, explained', () => {
     expect(run.stdout).toContain('[FAIL] no JWKS URL');
   });
 
-  it('usage mistakes: exit 1 with the reason and the usage', async () => {
+  it('usage mistakes: exit 1 with the reason and a short usage line, not the whole help', async () => {
     const run = await doctorInProcess(['--audience', audience]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('--issuer is required');
-    expect(run.stderr).toContain('Usage: resource-guard doctor');
-    expect((await doctorInProcess(['--help'])).code).toBe(0);
+    expect(run.stderr).toBe(
+      "resource-guard doctor: --issuer is required\nUsage: resource-guard doctor --issuer URL --audience AUDIENCE [options]\nRun 'resource-guard doctor --help' for every option.\n",
+    );
+    expect(run.stdout).toBe('');
+    const help = await doctorInProcess(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--introspection-encoding ENC');
     expect((await doctorInProcess(['--issuer', 'https://as', '--audience', 'a', '--bogus'])).stderr).toContain('unknown argument: --bogus');
   });
 
@@ -250,10 +279,38 @@ describe('against the real local authorization server (oidc-provider)', () => {
   });
 });
 
+describe('the command itself', () => {
+  const cli = async (argv: string[]): Promise<Run> => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(argv, { stdout: { write: (t: string) => void (stdout += t) }, stderr: { write: (t: string) => void (stderr += t) }, env: {}, readStdin: () => '' });
+    return { code, stdout, stderr };
+  };
+
+  it('--version prints the package version, also after doctor', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(await cli(['--version'])).toEqual({ code: 0, stdout: `resource-guard ${version}\n`, stderr: '' });
+    expect(await cli(['doctor', '--version'])).toEqual({ code: 0, stdout: `resource-guard ${version}\n`, stderr: '' });
+    const child = await new Promise<Run>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', ENTRY, '--version'], (error, stdout, stderr) => resolve({ code: error === null ? 0 : -1, stdout, stderr }));
+    });
+    expect(child).toEqual({ code: 0, stdout: `resource-guard ${version}\n`, stderr: '' });
+  });
+
+  it('no command or an unknown one: exit 1, the problem and a short usage line on stderr', async () => {
+    for (const [argv, problem] of [[[], 'no command given'], [['docter'], 'unknown command "docter"']] as const) {
+      const run = await cli([...argv]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe(`resource-guard: ${problem}\nUsage: resource-guard doctor --issuer URL --audience AUDIENCE [options]\nRun 'resource-guard doctor --help' for every option.\n`);
+    }
+  });
+});
+
 describe('packaging', () => {
   it('the bin entry is dist/cli/doctor.js, built from a file that starts with a shebang', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { bin?: Record<string, string> };
-    expect(pkg.bin).toEqual({ 'resource-guard': './dist/cli/doctor.js' });
+    expect(pkg.bin).toEqual({ 'resource-guard': 'dist/cli/doctor.js' }); // as npm publishes it (no './')
     expect(readFileSync(ENTRY, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });
 });

@@ -34,6 +34,19 @@ describe('package entry points', () => {
     expect(out).toBe('true 401 invalid_token');
   });
 
+  it('resource-guard/no-augmentation is the same module as resource-guard, from import and require', () => {
+    const out = run(
+      `const main = await import('resource-guard');
+       const plain = await import('resource-guard/no-augmentation');
+       const { createRequire } = await import('node:module');
+       const required = createRequire(process.cwd() + '/x.js')('resource-guard/no-augmentation');
+       const same = Object.keys(main).every((name) => plain[name] === main[name] && required[name] === main[name]);
+       console.log(same, Object.keys(plain).length === Object.keys(main).length);`,
+      'module',
+    );
+    expect(out).toBe('true true');
+  });
+
   it('exposes only the documented subpaths', () => {
     const require = createRequire(import.meta.url);
     expect(() => require.resolve('resource-guard/dist/verify/verifier.js')).toThrow();
