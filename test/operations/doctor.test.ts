@@ -234,7 +234,7 @@ describe('discovery problems, explained', () => {
     const run = await doctorInProcess(['--audience', audience]);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      "resource-guard doctor: --issuer is required\nUsage: resource-guard doctor --issuer URL --audience AUDIENCE [options]\nRun 'resource-guard doctor --help' for every option.\n",
+      "resource-guard doctor: --issuer is required\nUsage: resource-guard doctor --issuer URL (--audience AUDIENCE | --client-id ID) [options]\nRun 'resource-guard doctor --help' for every option.\n",
     );
     expect(run.stdout).toBe('');
     const help = await doctorInProcess(['--help']);
@@ -302,7 +302,7 @@ describe('the command itself', () => {
       const run = await cli([...argv]);
       expect(run.code).toBe(1);
       expect(run.stdout).toBe('');
-      expect(run.stderr).toBe(`resource-guard: ${problem}\nUsage: resource-guard doctor --issuer URL --audience AUDIENCE [options]\nRun 'resource-guard doctor --help' for every option.\n`);
+      expect(run.stderr).toBe(`resource-guard: ${problem}\nUsage: resource-guard doctor --issuer URL (--audience AUDIENCE | --client-id ID) [options]\nRun 'resource-guard doctor --help' for every option.\n`);
     }
   });
 });

@@ -6,15 +6,23 @@
 import type { Express } from 'express';
 import type supertest from 'supertest';
 import { expect } from 'vitest';
-import type { Guard } from '../../src/index.js';
+import type { AuthInfo, Guard } from '../../src/index.js';
 import { bearerParams } from '../authorization/helpers.js';
 import type { ExpressFlavour } from '../support/webhook-app.js';
+
+/**
+ * `auth` as the tests read it back: `req.auth.token` is not enumerable (so `res.json(req.auth)`
+ * leaves it out, as a logger would), and these tests check which token was accepted.
+ */
+export function withVisibleToken(auth: AuthInfo | undefined): object | null {
+  return auth === undefined ? null : { ...auth, token: auth.token };
+}
 
 /** `GET /api/data` behind `guard.authenticate()`, answering `req.auth`; `routes` adds more. */
 export function dataApp(flavour: ExpressFlavour, guard: Guard, routes?: (app: Express) => void): Express {
   const app = flavour.create();
   app.get('/api/data', guard.authenticate(), (req, res) => {
-    res.json(req.auth);
+    res.json(withVisibleToken(req.auth));
   });
   routes?.(app);
   return app;

@@ -15,6 +15,7 @@ import { startFaultServer, type FaultServer } from '../support/fault-server.js';
 import { flavours } from '../support/guard-app.js';
 import { recordEvents } from '../support/events.js';
 import { expectOk, request } from '../authorization/helpers.js';
+import { withVisibleToken } from './data-app.js';
 
 const publicAudience = 'https://public.example.com';
 const corpAudience = 'https://corp.example.com';
@@ -30,7 +31,7 @@ beforeAll(async () => {
 afterAll(() => Promise.all([publicAs.close(), corpAs.close()]));
 
 const echo: RequestHandler = (req, res) => {
-  res.json(req.auth ?? null);
+  res.json(withVisibleToken(req.auth));
 };
 const scope = 'ops:read ops:write';
 
@@ -41,7 +42,7 @@ function protectedRoutes(app: Express, guard: Guard, prefix: string): void {
   app.get(`${prefix}/claims`, guard.requireClaims({ scope }), echo);
   app.get(`${prefix}/policy`, guard.requireAuth(() => true), echo);
   app.get(`${prefix}/level`, guard.requireAuthLevel({ maxAge: 300 }), echo);
-  app.get(`${prefix}/handler`, guard.handler((req, res) => res.json(req.auth)));
+  app.get(`${prefix}/handler`, guard.handler((req, res) => res.json(withVisibleToken(req.auth))));
   app.get(`${prefix}/authenticate`, guard.authenticate(), echo);
   app.get(`${prefix}/optional`, guard.authenticate({ optional: true }), echo);
   app.get(`${prefix}/route-audience`, guard.authenticate({ audience: corpAudience }), echo);

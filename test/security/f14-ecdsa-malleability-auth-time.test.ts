@@ -24,7 +24,7 @@ import { flavours } from '../support/guard-app.js';
 import { recordEvents } from '../support/events.js';
 import { generateSigningKey, type SigningKey } from '../support/keys.js';
 import { bearerParams, expectOk, now, request } from '../authorization/helpers.js';
-import { dataApp } from './data-app.js';
+import { dataApp, withVisibleToken } from './data-app.js';
 import { challengesOf, dpopKey, proof } from '../dpop/support.js';
 
 const audience = 'https://api.example.com';
@@ -73,7 +73,7 @@ function appFor(flavour: (typeof flavours)[number], options: Partial<GuardOption
   const guard = createGuard({ issuer: as.issuer, audience, ...options });
   return dataApp(flavour, guard, (app) => {
     app.get('/api/transfer', guard.requireAuthLevel({ maxAge: 300 }), (req, res) => {
-      res.json(req.auth);
+      res.json(withVisibleToken(req.auth));
     });
   });
 }
