@@ -60,12 +60,12 @@ export function checkAudience(auth: AuthInfo, check: AudienceCheck): void {
 export function acceptsAudience(auth: AuthInfo, check: AudienceCheck): boolean {
   if (check.anyAudience === true) return true;
   if (auth.audience.length === 0) return auth.tokenType !== 'jwt';
-  return check.resourceUrl
-    ? auth.audience.some((aud) => {
-        const normalized = normalizeResourceUrl(aud);
-        return normalized !== undefined && check.values.includes(normalized);
-      })
-    : auth.audience.some((aud) => check.values.includes(aud));
+  // Loops, not closures: this runs on every request, cache hits included.
+  for (const aud of auth.audience) {
+    const value = check.resourceUrl ? normalizeResourceUrl(aud) : aud;
+    if (value !== undefined && check.values.includes(value)) return true;
+  }
+  return false;
 }
 
 /**

@@ -76,11 +76,19 @@ function fromHeader(value: string | readonly string[] | undefined, acceptDpop: b
     return fromHeader(value[0], acceptDpop);
   }
   if (value.length > MAX_AUTHORIZATION_LENGTH) throw invalidRequest('Authorization header too large');
-  const space = value.search(/[ \t]/);
-  const name = (space === -1 ? value : value.slice(0, space)).toLowerCase();
-  const scheme = name === 'bearer' ? 'Bearer' : name === 'dpop' && acceptDpop ? 'DPoP' : undefined;
-  if (scheme === undefined) return undefined;
-  const credentials = space === -1 ? '' : value.slice(space + 1).replace(/^ +/, '');
+  let scheme: Credentials['scheme'] | undefined;
+  let credentials: string;
+  if (value.startsWith('Bearer ') && value.charCodeAt(7) !== 0x20) {
+    // How nearly every client writes it: no lower-cased copy, no search.
+    scheme = 'Bearer';
+    credentials = value.slice(7);
+  } else {
+    const space = value.search(/[ \t]/);
+    const name = (space === -1 ? value : value.slice(0, space)).toLowerCase();
+    scheme = name === 'bearer' ? 'Bearer' : name === 'dpop' && acceptDpop ? 'DPoP' : undefined;
+    if (scheme === undefined) return undefined;
+    credentials = space === -1 ? '' : value.slice(space + 1).replace(/^ +/, '');
+  }
   const kind = scheme === 'Bearer' ? 'bearer' : 'DPoP';
   if (credentials === '') throw invalidRequest(`${kind} token missing after "${scheme}"`);
   if (!B64TOKEN.test(credentials)) {

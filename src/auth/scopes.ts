@@ -29,12 +29,15 @@ export function parseScopes(
 
 /** True when every one of `needed` is granted. */
 export function hasAllScopes(granted: readonly string[], needed: readonly string[]): boolean {
-  return needed.every((scope) => granted.includes(scope));
+  // Loops, not closures: every request of a route runs this.
+  for (const scope of needed) if (!granted.includes(scope)) return false;
+  return true;
 }
 
 /** True when at least one of `needed` is granted. */
 export function hasAnyScope(granted: readonly string[], needed: readonly string[]): boolean {
-  return needed.some((scope) => granted.includes(scope));
+  for (const scope of needed) if (granted.includes(scope)) return true;
+  return false;
 }
 
 /** Validates scope names given to `requireScopes`/`requireAnyScope` (RFC 6749 §3.3 scope-token). */

@@ -6,7 +6,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuthInfo } from '../auth/info.js';
 import { OAuthError } from '../errors/oauth-error.js';
-import { authenticateRequest } from './middleware.js';
+import { Authentication, type Continuation } from './authentication.js';
 import { routeOf } from './route.js';
 import { vouchedAuth } from './trust.js';
 import { withSenderChallenge } from '../sender/challenge.js';
@@ -25,30 +25,32 @@ export type AuthorizationCheck = (
 
 /** `check` as a middleware named `name` (for stack traces and route listings). */
 export function authorizingMiddleware(verifier: TokenVerifier, check: AuthorizationCheck, name: string): RequestHandler {
-  const authorize = (req: Request, next: NextFunction) => {
-    // Like every 401 of the route (a step-up), naming each accepted scheme; a 403 the one used.
-    const context = () =>
-      withSenderChallenge(routeOf(req, verifier).challenge, verifier.config.sender, verifier.config.sender.dpop, req.auth?.scheme);
-    const fail = (err: unknown) => {
-      if (!(err instanceof OAuthError)) return next(err);
-      const scope = err.challenge.scope;
-      publishDenied(err, req.auth!, typeof scope === 'string' ? scope.split(' ') : []);
-      next(err.withContext(context()));
-    };
+  // Like every 401 of the route (a step-up), naming each accepted scheme; a 403 the one used.
+  const refuse = (req: Request, next: NextFunction, err: unknown): void => {
+    if (!(err instanceof OAuthError)) return next(err);
+    const scope = err.challenge.scope;
+    publishDenied(err, req.auth!, typeof scope === 'string' ? scope.split(' ') : []);
+    const { sender } = verifier.config;
+    next(err.withContext(withSenderChallenge(routeOf(req, verifier).challenge, sender, sender.dpop, req.auth?.scheme)));
+  };
+  const authorize: Continuation = (req, _res, next) => {
     let outcome: ReturnType<AuthorizationCheck>;
     try {
       outcome = check(req.auth!, req);
     } catch (err) {
-      fail(err);
-      return;
+      return refuse(req, next, err);
     }
     if (outcome === undefined) return next();
-    if (outcome instanceof OAuthError) return fail(outcome);
-    Promise.resolve(outcome).then((err) => (err === undefined ? next() : fail(err)), fail);
+    if (outcome instanceof OAuthError) return refuse(req, next, outcome);
+    Promise.resolve(outcome).then(
+      (err) => (err === undefined ? next() : refuse(req, next, err)),
+      (err: unknown) => refuse(req, next, err),
+    );
   };
-  const middleware = (req: Request, _res: Response, next: NextFunction): void => {
-    if (vouchedAuth(verifier, req) !== undefined) return authorize(req, next);
-    authenticateRequest(verifier, req, false, (err) => (err === undefined ? authorize(req, next) : next(err)));
+  const authentication = new Authentication(verifier, false, verifier.config.sender.dpop, authorize);
+  const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    if (vouchedAuth(verifier, req) !== undefined) return authorize(req, res, next);
+    authentication.run(req, res, next);
   };
   Object.defineProperty(middleware, 'name', { value: name });
   return middleware;
@@ -102,9 +104,10 @@ export function authenticatedHandler<Claims extends object>(
       Promise.resolve(result).then(undefined, (err: unknown) => next(err ?? new Error('handler rejected')));
     }
   };
+  const authentication = new Authentication(verifier, false, verifier.config.sender.dpop, run);
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     if (vouchedAuth(verifier, req) !== undefined) return run(req, res, next);
-    authenticateRequest(verifier, req, false, (err) => (err === undefined ? run(req, res, next) : next(err)));
+    authentication.run(req, res, next);
   };
   Object.defineProperty(middleware, 'name', { value: handler.name || 'handler' });
   return middleware;

@@ -8,24 +8,21 @@
  * returned to the router). Nothing here decides anything about a token.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AuthInfo } from '../auth/info.js';
-import type { AudienceCheck } from '../auth/audience.js';
 import { OAuthError } from '../errors/oauth-error.js';
-import { insufficientScope, missingToken } from '../errors/factories.js';
-import { compileRouteAudience, routeOf, type RouteContext } from './route.js';
-import type { ResourceRegistry } from './resources.js';
-import { buildMetadata } from './metadata.js';
-import { keepPrivate } from './cache-control.js';
-import { hasAllScopes, hasAnyScope } from '../auth/scopes.js';
-import { publishAccepted, publishDenied, publishRejected } from '../verify/token-events.js';
-import { requestOrigin, senderRequestOf, tokenSourceOf } from './request.js';
-import { vouch, vouchedAuth } from './trust.js';
-import { authenticateSender, isPlainBearer, routeSchemeError } from '../verify/sender.js';
-import { withSenderChallenge } from '../sender/challenge.js';
-import { toDpopMode, type DpopMode } from '../options/sender.js';
-import { extractCredentials, type Credentials } from '../auth/extract.js';
-import type { TokenVerifier } from '../verify/verifier.js';
+import { insufficientScope } from '../errors/factories.js';
 import { checkOptionNames, optionNames } from '../errors/unknown-option.js';
+import { hasAllScopes, hasAnyScope } from '../auth/scopes.js';
+import { toDpopMode, type DpopMode } from '../options/sender.js';
+import { withSenderChallenge } from '../sender/challenge.js';
+import { routeSchemeError } from '../verify/sender.js';
+import { publishDenied, publishRejected } from '../verify/token-events.js';
+import type { TokenVerifier } from '../verify/verifier.js';
+import { Authentication, type Continuation } from './authentication.js';
+import { buildMetadata } from './metadata.js';
+import { requestOrigin } from './request.js';
+import type { ResourceRegistry } from './resources.js';
+import { compileRouteAudience, routeOf } from './route.js';
+import { vouchedAuth } from './trust.js';
 
 /** Options of `guard.authenticate()`. */
 export interface AuthenticateOptions {
@@ -105,114 +102,8 @@ export const AUTHENTICATE_OPTIONS = optionNames<AuthenticateOptions>({
   dpop: true,
 });
 
-/**
- * Authenticates the request for its route's audience (`route.ts`), then calls `done`
- * with no error (req.auth may stay unset when optional). Errors carry the route's challenge.
- */
-export function authenticateRequest(
-  verifier: TokenVerifier,
-  req: Request,
-  optional: boolean,
-  done: (err?: unknown) => void,
-  dpop: DpopMode = verifier.config.sender.dpop,
-): void {
-  const route = routeOf(req, verifier);
-  const start = performance.now();
-  let credentials: Credentials | undefined;
-  try {
-    credentials = extractCredentials(
-      tokenSourceOf(req),
-      verifier.config.tokenLocations,
-      dpop !== 'disabled',
-    );
-  } catch (err) {
-    publishRejected(err, undefined, verifier.config.issuers, start);
-    failWith(verifier, route, dpop, undefined, done)(err);
-    return;
-  }
-  if (credentials === undefined) {
-    if (optional) {
-      // "req.auth unset" without a token: whatever else put one there, this guard vouches for none.
-      if (req.auth !== undefined) delete req.auth;
-      return done();
-    }
-    const missing = missingToken();
-    publishRejected(missing, undefined, verifier.config.issuers, start);
-    failWith(verifier, route, dpop, undefined, done)(missing);
-    return;
-  }
-  if (credentials.location === 'query') keepPrivate(req.res);
-  const { token, scheme } = credentials;
-  const hash = verifier.hash(token);
-  if (scheme === 'Bearer' && dpop !== 'required') {
-    // The hot path: a token decided before (accepted or refused) is answered without a promise
-    // (and without a closure: those live in the functions below).
-    let known: AuthInfo | undefined;
-    try {
-      known = verifier.decided(token, hash, route.audience, start);
-    } catch (err) {
-      failWith(verifier, route, dpop, scheme, done)(err);
-      return;
-    }
-    if (known === undefined) return authenticateFirstSight(verifier, req, credentials, dpop, hash, route, start, done);
-    if (isPlainBearer(known, scheme, dpop)) {
-      publishAccepted(known, start, true);
-      vouch(verifier, req, known);
-      done();
-      return;
-    }
-  }
-  authenticateBound(verifier, req, credentials, dpop, hash, route.audience, done, failWith(verifier, route, dpop, scheme, done));
-}
-
-/** Passes `err` on with the route's challenge for the request's scheme (none yet: every accepted one). */
-function failWith(
-  verifier: TokenVerifier,
-  route: RouteContext,
-  dpop: DpopMode,
-  scheme: Credentials['scheme'] | undefined,
-  done: (err?: unknown) => void,
-): (err: unknown) => void {
-  return (err) => done(err instanceof OAuthError ? err.withContext(withSenderChallenge(route.challenge, verifier.config.sender, dpop, scheme)) : err);
-}
-
-/** First sight of a bearer token: only a `cnf` in it needs the sender checks. */
-function authenticateFirstSight(
-  verifier: TokenVerifier,
-  req: Request,
-  credentials: Credentials,
-  dpop: DpopMode,
-  hash: string,
-  route: RouteContext,
-  start: number,
-  done: (err?: unknown) => void,
-): void {
-  const fail = failWith(verifier, route, dpop, credentials.scheme, done);
-  verifier.check(credentials.token, hash, route.audience).then(({ auth, cached }) => {
-    if (!isPlainBearer(auth, credentials.scheme, dpop)) return authenticateBound(verifier, req, credentials, dpop, hash, route.audience, done, fail);
-    publishAccepted(auth, start, cached);
-    vouch(verifier, req, auth);
-    done();
-  }, fail);
-}
-
-/** DPoP and certificate-bound tokens: the proof and certificate are checked on every request, cache hit or not. */
-function authenticateBound(
-  verifier: TokenVerifier,
-  req: Request,
-  credentials: Credentials,
-  dpop: DpopMode,
-  hash: string,
-  audience: AudienceCheck,
-  done: (err?: unknown) => void,
-  fail: (err: unknown) => void,
-): void {
-  authenticateSender(verifier, credentials, () => senderRequestOf(req, verifier.config.sender), dpop, hash, audience).then(({ auth, nonce }) => {
-    if (nonce !== undefined) req.res?.setHeader('DPoP-Nonce', nonce);
-    vouch(verifier, req, auth);
-    done();
-  }, fail);
-}
+/** What `authenticate()` does once the request is authenticated: nothing more. */
+const passOn: Continuation = (_req, _res, next) => next();
 
 /** `guard.authenticate()`. */
 export function authenticateMiddleware(
@@ -225,7 +116,8 @@ export function authenticateMiddleware(
   const optional = options.optional ?? false;
   const dpop = toDpopMode(options.dpop, 'authenticate(): "dpop"', verifier.config.sender.dpop);
   const resolveRoute = resources === undefined ? undefined : compileRouteAudience(verifier, resources, options);
-  return function authenticate(req: Request, _res: Response, next: NextFunction) {
+  const authentication = new Authentication(verifier, optional, dpop, passOn);
+  return function authenticate(req: Request, res: Response, next: NextFunction) {
     try {
       resolveRoute?.(req);
     } catch (err) {
@@ -235,7 +127,7 @@ export function authenticateMiddleware(
     // Verified earlier on this request by this guard, for an audience this route accepts:
     // taken as it is. Anything else is verified again from the request's token (trust.ts).
     const auth = vouchedAuth(verifier, req);
-    if (auth === undefined) return authenticateRequest(verifier, req, optional, next, dpop);
+    if (auth === undefined) return authentication.run(req, res, next);
     const refused = routeSchemeError(auth, dpop);
     if (refused !== undefined) {
       return next(refused.withContext(withSenderChallenge(routeOf(req, verifier).challenge, verifier.config.sender, dpop, auth.scheme)));
@@ -248,7 +140,7 @@ export function authenticateMiddleware(
 export function scopeMiddleware(verifier: TokenVerifier, scopes: readonly string[], mode: 'all' | 'any'): RequestHandler {
   const check = mode === 'all' ? hasAllScopes : hasAnyScope;
   const phrase = mode === 'all' ? 'token lacks required scope' : 'token has none of the accepted scopes';
-  const authorize = (req: Request, next: NextFunction) => {
+  const authorize: Continuation = (req, _res, next) => {
     const auth = req.auth!;
     if (check(auth.scopes, scopes)) return next();
     const missing = mode === 'all' ? scopes.filter((s) => !auth.scopes.includes(s)) : scopes;
@@ -256,9 +148,10 @@ export function scopeMiddleware(verifier: TokenVerifier, scopes: readonly string
     publishDenied(denied, auth, scopes);
     next(denied.withContext({ ...routeOf(req, verifier).challenge, scheme: auth.scheme }));
   };
-  return function requireScopes(req: Request, _res: Response, next: NextFunction) {
-    if (vouchedAuth(verifier, req) !== undefined) return authorize(req, next);
-    authenticateRequest(verifier, req, false, (err) => (err === undefined ? authorize(req, next) : next(err)));
+  const authentication = new Authentication(verifier, false, verifier.config.sender.dpop, authorize);
+  return function requireScopes(req: Request, res: Response, next: NextFunction) {
+    if (vouchedAuth(verifier, req) !== undefined) return authorize(req, res, next);
+    authentication.run(req, res, next);
   };
 }
 

@@ -17,27 +17,22 @@ import type { TokenSource } from '../auth/extract.js';
 type TrustProxy = (address: string | undefined, hop: number) => boolean;
 
 /**
- * Where `req` may carry a token, for `extractCredentials`. `query` is read only when the
- * guard looks there: Express 5 parses the query string on every read of `req.query`.
+ * Where `req` may carry a token, for `extractCredentials`: the request itself (its `query` is
+ * read only when the guard looks there: Express 5 parses the query string on every read),
+ * unless `Authorization` came twice, which Node folds into the first: then a view whose
+ * `authorization` holds every value, so extraction refuses the request.
  */
 export function tokenSourceOf(req: Request): TokenSource {
-  return new RequestTokenSource(req);
-}
-
-class RequestTokenSource implements TokenSource {
-  readonly headers: TokenSource['headers'];
-  readonly method: string;
-  readonly body: unknown;
-
-  constructor(private readonly req: Request) {
-    this.headers = repeatsAuthorization(req) ? { ...req.headers, authorization: req.headersDistinct?.authorization } : req.headers;
-    this.method = req.method;
-    this.body = req.body;
-  }
-
-  get query(): unknown {
-    return this.req.query;
-  }
+  if (!repeatsAuthorization(req)) return req;
+  const headers = { ...req.headers, authorization: req.headersDistinct?.authorization };
+  return {
+    headers,
+    method: req.method,
+    body: req.body,
+    get query() {
+      return req.query;
+    },
+  };
 }
 
 /**

@@ -95,6 +95,8 @@ export class Introspector {
     this.#cache = new LRUCache<string, CachedAnswer>({
       max: options.cacheMaxEntries,
       maxSize: options.cacheMaxBytes,
+      // Read the clock on each look-up instead of keeping a timer that resets it every millisecond.
+      ttlResolution: 0,
       // The answer's JSON, the key and the token its AuthInfo keeps, at two bytes a character at most.
       sizeCalculation: (answer, key) => (JSON.stringify(answer.response).length + key.length + answer.tokenLength) * 2 + ANSWER_OVERHEAD,
     });

@@ -107,7 +107,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   }
   const bounds = Object.freeze({ maxEntries, maxBytes });
   // Its own bounds are the whole budget; `makeRoom` shrinks it by what the marks hold.
-  const cache = new LRUCache<string, string>({ max: maxEntries, maxSize: maxBytes, sizeCalculation: sizeOf, ttlAutopurge: false });
+  const cache = new LRUCache<string, string>({ max: maxEntries, maxSize: maxBytes, sizeCalculation: sizeOf, ttlAutopurge: false, ttlResolution: 0 });
   const marks = new ReplayMarks();
 
   /** Evicts cached answers (least recently used first) until `bytes` more fit; false when only marks are left. */

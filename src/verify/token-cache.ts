@@ -60,7 +60,7 @@ export class TokenCache {
   get(hash: string): AuthInfo | undefined {
     const entry = this.#cache.get(hash);
     if (entry === undefined) return undefined;
-    // lru-cache's TTL clock is coarse; the token's own exp (and iat, with maxTokenAge) is the authority.
+    // The token's own exp (and iat, with maxTokenAge) decides; dead entries go on sight or by LRU.
     if (Date.now() / 1000 >= entry.until) {
       this.#cache.delete(hash);
       return undefined;
@@ -73,9 +73,10 @@ export class TokenCache {
   set(hash: string, auth: AuthInfo, key: string | undefined, keys: KeySource | undefined): void {
     const until = this.#deadlineOf(auth);
     if (until === undefined) return;
-    const ttl = until * 1000 - Date.now();
-    if (ttl <= 0) return;
-    this.#cache.set(hash, { auth, until, key, keys }, { ttl });
+    if (until * 1000 <= Date.now()) return;
+    // No lru-cache TTL: `get` checks `until` itself, and an lru-cache TTL would start a timer
+    // per millisecond of traffic to keep its clock (ttlResolution).
+    this.#cache.set(hash, { auth, until, key, keys });
   }
 
   /** When verification would start refusing `auth`'s token; `undefined` for a token to keep nowhere. */
@@ -125,6 +126,8 @@ export class RefusalCache {
       max: maxEntries,
       maxSize: maxBytes,
       ttl: REFUSAL_TTL * 1000,
+      // Read the clock on each look-up instead of keeping a timer that resets it every millisecond.
+      ttlResolution: 0,
       sizeCalculation: (description, hash) => description.length + hash.length + 64,
     });
   }
