@@ -60,8 +60,9 @@ export function checkAudience(auth: AuthInfo, check: AudienceCheck): void {
 export function acceptsAudience(auth: AuthInfo, check: AudienceCheck): boolean {
   if (check.anyAudience === true) return true;
   if (auth.audience.length === 0) return auth.tokenType !== 'jwt';
-  // Loops, not closures: this runs on every request, cache hits included.
-  for (const aud of auth.audience) {
+  // An indexed loop, not closures or an iterator: this runs on every request, cache hits included.
+  for (let i = 0; i < auth.audience.length; i++) {
+    const aud = auth.audience[i]!;
     const value = check.resourceUrl ? normalizeResourceUrl(aud) : aud;
     if (value !== undefined && check.values.includes(value)) return true;
   }

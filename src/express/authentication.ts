@@ -19,7 +19,8 @@ import { authenticateSender, isPlainBearer } from '../verify/sender.js';
 import { publishAccepted, publishRejected } from '../verify/token-events.js';
 import type { TokenVerifier } from '../verify/verifier.js';
 import { keepPrivate } from './cache-control.js';
-import { senderRequestOf, tokenSourceOf } from './request.js';
+import { recallHeader, rememberHeader } from './connection-memo.js';
+import { repeatsAuthorization, senderRequestOf, tokenSourceOf } from './request.js';
 import { routeOf, type RouteContext } from './route.js';
 import { vouch } from './trust.js';
 
@@ -28,24 +29,34 @@ export type Continuation = (req: Request, res: Response, next: NextFunction) => 
 
 /** Authenticates requests for one middleware, then calls its {@link Continuation}. */
 export class Authentication {
+  /** The guard reads the `Authorization` header only, so a connection's last one can be recalled. */
+  readonly headerOnly: boolean;
+
   constructor(
     readonly verifier: TokenVerifier,
     readonly optional: boolean,
     readonly dpop: DpopMode,
     readonly then: Continuation,
-  ) {}
+  ) {
+    const locations = verifier.config.tokenLocations;
+    this.headerOnly = locations.size === 1 && locations.has('header');
+  }
 
   /** Authenticates `req` for its route's audience (`route.ts`); refusals reach `next(err)`. */
   run(req: Request, res: Response, next: NextFunction): void {
     const { verifier, dpop } = this;
     const route = routeOf(req, verifier);
     const start = performance.now();
-    let credentials: Credentials | undefined;
-    try {
-      credentials = extractCredentials(tokenSourceOf(req), verifier.config.tokenLocations, dpop !== 'disabled');
-    } catch (err) {
-      publishRejected(err, undefined, verifier.config.issuers, start);
-      return next(this.withChallenge(err, route, undefined));
+    const repeats = repeatsAuthorization(req);
+    const recalled = this.headerOnly && !repeats ? recallHeader(req) : undefined;
+    let credentials: Credentials | undefined = recalled?.credentials;
+    if (recalled === undefined) {
+      try {
+        credentials = extractCredentials(tokenSourceOf(req, repeats), verifier.config.tokenLocations, dpop !== 'disabled');
+      } catch (err) {
+        publishRejected(err, undefined, verifier.config.issuers, start);
+        return next(this.withChallenge(err, route, undefined));
+      }
     }
     if (credentials === undefined) {
       if (this.optional) {
@@ -58,7 +69,11 @@ export class Authentication {
       return next(this.withChallenge(missing, route, undefined));
     }
     if (credentials.location === 'query') keepPrivate(res);
-    const hash = verifier.hash(credentials.token);
+    let hash = recalled?.hash;
+    if (hash === undefined) {
+      hash = verifier.hash(credentials.token);
+      if (this.headerOnly && credentials.scheme === 'Bearer') rememberHeader(req, credentials, hash);
+    }
     if (credentials.scheme === 'Bearer' && dpop !== 'required') {
       // The hot path: a token decided before (accepted or refused) is answered here, at once.
       let known: AuthInfo | undefined;

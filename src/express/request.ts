@@ -22,8 +22,8 @@ type TrustProxy = (address: string | undefined, hop: number) => boolean;
  * unless `Authorization` came twice, which Node folds into the first: then a view whose
  * `authorization` holds every value, so extraction refuses the request.
  */
-export function tokenSourceOf(req: Request): TokenSource {
-  if (!repeatsAuthorization(req)) return req;
+export function tokenSourceOf(req: Request, repeats = repeatsAuthorization(req)): TokenSource {
+  if (!repeats) return req;
   const headers = { ...req.headers, authorization: req.headersDistinct?.authorization };
   return {
     headers,
@@ -40,7 +40,7 @@ export function tokenSourceOf(req: Request): TokenSource {
  * `req.headers`, and RFC 6750 must refuse the request. Counting in `rawHeaders` spares
  * building `headersDistinct` for every request.
  */
-function repeatsAuthorization(req: Request): boolean {
+export function repeatsAuthorization(req: Request): boolean {
   const raw = req.rawHeaders;
   if (raw === undefined || req.headers.authorization === undefined) return false;
   let count = 0;

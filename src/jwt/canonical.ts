@@ -47,15 +47,32 @@ const CURVES = new Map<number, Curve>([
   ],
 ]);
 
+/** The base64url lengths of ES256/384/512 signatures, for the hot path's look. */
+const SIGNATURE_LENGTHS = [...CURVES.keys()];
+
+/**
+ * Where `token`'s last part starts when that part is exactly as long as an ECDSA signature,
+ * else -1: a look at the one place the last `.` would be for each length, not a scan of an
+ * RSA signature's 342 characters on every request.
+ */
+function ecdsaSignatureStart(token: string): number {
+  for (let i = 0; i < SIGNATURE_LENGTHS.length; i++) {
+    const dot = token.length - SIGNATURE_LENGTHS[i]! - 1;
+    if (dot > 0 && token.charCodeAt(dot) === 0x2e && token.indexOf('.', dot + 1) === -1) return dot + 1;
+  }
+  return -1;
+}
+
 /**
  * `token` with a low-`s` ECDSA signature: itself unless it is a compact JWS signed with
  * ES256/384/512 whose `s` is above `n / 2` (and below `n`), else the same token with `n − s`.
  * On the hot path (every request hashes its token): byte comparisons, no big integers.
  */
 export function canonicalSpelling(token: string): string {
-  const last = token.lastIndexOf('.');
-  const curve = CURVES.get(token.length - last - 1);
-  if (curve === undefined || last < 0) return token;
+  const start = ecdsaSignatureStart(token);
+  if (start < 0) return token;
+  const curve = CURVES.get(token.length - start)!;
+  const last = start - 1;
   const first = token.indexOf('.');
   if (first <= 0 || token.indexOf('.', first + 1) !== last) return token;
   const encoded = token.slice(last + 1);
