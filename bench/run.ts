@@ -280,7 +280,7 @@ async function main(): Promise<void> {
       mkdirSync(resultsDir, { recursive: true });
       const name = `${record.meta.date as string}.json`.replace(/:/g, '-');
       writeFileSync(join(resultsDir, name), `${JSON.stringify(record, null, 2)}\n`);
-      writeFileSync(join(BENCH, 'RESULTS.md'), renderMarkdown(record, `bench/results/${name}`));
+      writeFileSync(join(BENCH, 'RESULTS.md'), `${renderMarkdown(record, `bench/results/${name}`)}${handWrittenAnalysis()}`);
       log(`wrote bench/results/${name} and bench/RESULTS.md`);
     }
   } finally {
@@ -290,3 +290,12 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/** `bench/analysis.md`, the hand-written reading of the profiles, kept in every RESULTS.md. */
+function handWrittenAnalysis(): string {
+  try {
+    return `\n${readFileSync(join(BENCH, 'analysis.md'), 'utf8')}`;
+  } catch {
+    return '';
+  }
+}
