@@ -17,20 +17,19 @@
  * calls run at once, and a call beyond that is a 503, never a queue. A failed call is
  * never cached. With a shared `store` (e.g. Redis), results are also written there, and a
  * miss here looks there before calling the server (shared-answers.ts). The rules an answer
- * must pass are in decision.ts, the HTTP call in request.ts.
+ * must pass are in decision.ts, the HTTP call in request.ts, each endpoint's circuit in upstream.ts.
  *
  * @see [RFC 7662 - OAuth 2.0 Token Introspection](https://www.rfc-editor.org/rfc/rfc7662)
  */
 import { LRUCache } from 'lru-cache';
 import { toAuthInfo, type AuthInfo } from '../auth/info.js';
-import { Backoff, type CircuitState } from '../remote/backoff.js';
-import { OAuthError } from '../errors/oauth-error.js';
+import type { CircuitState } from '../remote/backoff.js';
 import { temporarilyUnavailable } from '../errors/factories.js';
-import { CHANNELS, publish, redact, secondsSince, type IntrospectionEvent } from '../events/channels.js';
 import { answerTtl, checkAnswer } from './decision.js';
 import { claimsOfIntrospectedJwt, type IntrospectedJwt } from './jwt-answer.js';
 import { callIntrospection, type IntrospectionResponse } from './request.js';
 import { SharedAnswers } from './shared-answers.js';
+import { publishIntrospection, Upstream, worstCircuit } from './upstream.js';
 import { NO_ENDPOINT_REASON, type IntrospectionConfig } from '../options/introspection.js';
 import type { GuardConfig } from '../options/normalize.js';
 
@@ -44,22 +43,6 @@ interface CachedAnswer {
   /** The issuer whose endpoint answered: the answer speaks for it alone. */
   issuer: string;
   auth?: AuthInfo;
-}
-
-/** One introspection endpoint's circuit breaker and last failure. */
-interface Upstream {
-  readonly backoff: Backoff;
-  /** For operators (health): the URL included. */
-  lastError: string | undefined;
-  /** For clients, the 503s of the open circuit: no URL. */
-  lastPhrase: string | undefined;
-  /** Calls to this endpoint in flight (store look-ups not counted). */
-  serverCalls: number;
-}
-
-/** The state to report of several circuits: the worst. */
-function worstCircuit(states: CircuitState[]): CircuitState {
-  return states.includes('open') ? 'open' : states.includes('half-open') ? 'half-open' : 'closed';
 }
 
 /** Whom an answer is about and who gave it. */
@@ -82,7 +65,6 @@ export class Introspector {
   /** Per endpoint (one per issuer at most): a failing server never holds back another's calls. */
   readonly #upstreams = new Map<string, Upstream>();
   readonly #shared: SharedAnswers;
-  #calls = 0;
   #warnedCredentials = false;
   #warnedNoEndpoint = false;
 
@@ -107,7 +89,7 @@ export class Introspector {
     return {
       cacheSize: this.#cache.size,
       inFlight: this.#inFlight.size,
-      calls: this.#calls,
+      calls: [...this.#upstreams.values()].reduce((sum, u) => sum + u.calls, 0),
       circuit: worstCircuit([...this.#upstreams.values()].map((u) => u.backoff.state)),
       lastError: [...this.#upstreams.values()].find((u) => u.lastError !== undefined)?.lastError,
     };
@@ -152,14 +134,14 @@ export class Introspector {
   }
 
   #start(token: string, hash: string, call: AnswerSource & { endpoint: string }): Promise<IntrospectionResponse> {
-    const { endpoint, issuer, jwt } = call;
+    const { issuer, jwt } = call;
     // Every distinct token being decided counts, shared-store look-ups included: a slow store
     // must not let waiting requests pile up beyond the same bound.
     if (this.#inFlight.size >= this.options.maxConcurrency) {
       return Promise.reject(temporarilyUnavailable('too many introspection calls in flight', 1));
     }
     const pending = this.#shared.get(hash, call).then((shared) => {
-      if (shared === undefined) return observeCall(endpoint, () => this.#callServer(token, hash, call));
+      if (shared === undefined) return this.#callServer(token, hash, call);
       publishIntrospection('cache-hit', undefined, shared.active);
       this.#cache.set(hash, { response: shared, tokenLength: token.length, jwt, issuer }, { ttl: answerTtl(shared, this.options, this.config) });
       return shared;
@@ -171,46 +153,17 @@ export class Introspector {
 
   #callServer(token: string, hash: string, { endpoint, issuer, jwt }: AnswerSource & { endpoint: string }): Promise<IntrospectionResponse> {
     const upstream = this.#upstream(endpoint);
-    const wait = upstream.backoff.wait();
-    if (wait > 0) {
-      return Promise.reject(
-        temporarilyUnavailable(upstream.lastPhrase ?? 'introspection unavailable: backing off', Math.ceil(wait)),
-      );
-    }
-    // Half-open: one probe at a time until a call succeeds and closes the circuit.
-    if (upstream.backoff.state === 'half-open' && upstream.serverCalls > 0) {
-      return Promise.reject(temporarilyUnavailable('introspection recovering: one call at a time', 1));
-    }
-    this.#calls++;
-    upstream.serverCalls++;
-    return callIntrospection(endpoint, token, this.options, this.config, (status) => this.#warnCredentials(status)).then(
-      (response) => {
-        upstream.serverCalls--;
-        upstream.backoff.success();
-        upstream.lastError = undefined;
-        upstream.lastPhrase = undefined;
-        const ttl = answerTtl(response, this.options, this.config);
-        this.#cache.set(hash, { response, tokenLength: token.length, jwt, issuer }, { ttl });
-        this.#shared.set(hash, { issuer, endpoint }, response, ttl);
-        return response;
-      },
-      (err: unknown) => {
-        upstream.serverCalls--;
-        const failure = err instanceof OAuthError ? err : temporarilyUnavailable('introspection failed', 1, err);
-        upstream.lastError = (failure.cause as Error | undefined)?.message ?? failure.description;
-        upstream.lastPhrase = failure.description;
-        upstream.backoff.failure(failure.retryAfter !== undefined && failure.retryAfter > 1 ? failure.retryAfter : undefined);
-        throw failure;
-      },
-    );
+    return upstream.call(() => callIntrospection(endpoint, token, this.options, this.config, (status) => this.#warnCredentials(status))).then((response) => {
+      const ttl = answerTtl(response, this.options, this.config);
+      this.#cache.set(hash, { response, tokenLength: token.length, jwt, issuer }, { ttl });
+      this.#shared.set(hash, { issuer, endpoint }, response, ttl);
+      return response;
+    });
   }
 
   #upstream(endpoint: string): Upstream {
     let upstream = this.#upstreams.get(endpoint);
-    if (upstream === undefined) {
-      upstream = { backoff: new Backoff(this.config.cooldown), lastError: undefined, lastPhrase: undefined, serverCalls: 0 };
-      this.#upstreams.set(endpoint, upstream);
-    }
+    if (upstream === undefined) this.#upstreams.set(endpoint, (upstream = new Upstream(endpoint, this.config.cooldown)));
     return upstream;
   }
 
@@ -247,36 +200,4 @@ export class Introspector {
       { code: 'RESOURCE_GUARD_INTROSPECTION_AUTH' },
     );
   }
-}
-
-/** Publishes `ok` or `failed` for one call to the endpoint, with its duration. */
-function observeCall(endpoint: string, call: () => Promise<IntrospectionResponse>): Promise<IntrospectionResponse> {
-  const start = performance.now();
-  return call().then(
-    (response) => {
-      publishIntrospection('ok', endpoint, response.active, undefined, start);
-      return response;
-    },
-    (err: unknown) => {
-      const error = err instanceof OAuthError ? err.description : 'introspection failed';
-      publishIntrospection('failed', endpoint, undefined, error, start);
-      throw err;
-    },
-  );
-}
-
-function publishIntrospection(
-  outcome: IntrospectionEvent['outcome'],
-  endpoint: string | undefined,
-  active: boolean | undefined,
-  error?: string,
-  start?: number,
-): void {
-  publish(CHANNELS.introspection, () => ({
-    outcome,
-    endpoint,
-    active,
-    error: redact(error),
-    duration: start === undefined ? 0 : secondsSince(start),
-  }));
 }
