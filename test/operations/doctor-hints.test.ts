@@ -5,39 +5,12 @@
  * exact spelling), scopes found only in `permissions` or `roles` (suggest `scopeClaims`).
  * Run in process against the fault-injecting server, as a user would type the commands.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { doctorInProcess as doctor, tokenFile } from '../support/doctor.js';
 import { startFaultServer, type FaultServer } from '../support/fault-server.js';
 
 const audience = 'https://api.example.com';
-const dir = mkdtempSync(join(tmpdir(), 'rg-doctor-hints-'));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function doctor(args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['doctor', ...args], {
-    stdout: { write: (t: string) => void (stdout += t) },
-    stderr: { write: (t: string) => void (stderr += t) },
-    env: {},
-    readStdin: () => '',
-  });
-  return { code, stdout, stderr };
-}
-
-function tokenFile(token: string): string {
-  const file = join(dir, `t${Math.random().toString(36).slice(2)}`);
-  writeFileSync(file, token);
-  return file;
-}
 
 let as: FaultServer;
 beforeAll(async () => {

@@ -12,51 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthorizationServer, type AuthorizationServer } from '../../example-app/authorization-server.js';
 import { fault, startFaultServer, type FaultServer } from '../support/fault-server.js';
 import { main } from '../../src/cli/main.js';
+import { doctorChild as doctor, doctorInProcess, tokenFile, type DoctorRun } from '../support/doctor.js';
 
 const audience = 'https://api.example.com';
 const ENTRY = 'src/cli/doctor.ts';
 const dir = mkdtempSync(join(tmpdir(), 'rg-doctor-'));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI as a child process (async: the servers live in this process). */
-function doctor(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', ENTRY, 'doctor', ...args],
-      { env: { ...process.env, NO_COLOR: '', ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** Writes `token` to a file, as the docs recommend over `--token`. */
-function tokenFile(name: string, token: string): string {
-  const file = join(dir, name);
-  writeFileSync(file, token);
-  return file;
-}
-
-/** Runs the CLI in this process (for cases that need no child). */
-async function doctorInProcess(args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['doctor', ...args], {
-    stdout: { write: (t: string) => void (stdout += t) },
-    stderr: { write: (t: string) => void (stderr += t) },
-    env: {},
-    readStdin: () => '',
-  });
-  return { code, stdout, stderr };
-}
+type Run = DoctorRun;
 
 function expectNoSecret(run: Run, ...secrets: string[]): void {
   for (const secret of secrets) {
@@ -77,7 +39,7 @@ describe('against the fault-injecting authorization server (ETag, Cache-Control)
 
   it('a good token: exit 0, every step shown, the verdict accepted', async () => {
     const token = as.mintJwt();
-    const run = await doctor([...base(), '--token-file', tokenFile('good', token), '--scope', 'messages:read']);
+    const run = await doctor([...base(), '--token-file', tokenFile(token, 'good'), '--scope', 'messages:read']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const out = run.stdout;
@@ -98,7 +60,7 @@ describe('against the fault-injecting authorization server (ETag, Cache-Control)
 
   it('an expired token: exit 1, exp named with how long ago (one age, the same words twice), verdict and what to do', async () => {
     const token = as.mintJwt({ expiresIn: -600 });
-    const run = await doctor([...base(), '--token-file', tokenFile('expired', token)]);
+    const run = await doctor([...base(), '--token-file', tokenFile(token, 'expired')]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/\[FAIL\] expired 10 min ago \(exp \d{4}-\d\d-\d\dT[\d:]+Z, clock tolerance 5 s\)/);
     expect(run.stdout).toContain('[FAIL] refused: 401 invalid_token: token expired 10 min ago');
@@ -110,7 +72,7 @@ describe('against the fault-injecting authorization server (ETag, Cache-Control)
 
   it('a token for another audience: exit 1, both audiences named', async () => {
     const token = as.mintJwt({ claims: { aud: 'https://billing.example.com' } });
-    const run = await doctor([...base(), '--token-file', tokenFile('aud', token)]);
+    const run = await doctor([...base(), '--token-file', tokenFile(token, 'aud')]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`[FAIL] aud https://billing.example.com does not include ${audience}`);
     expect(run.stdout).toContain('[FAIL] refused: 401 invalid_token: audience mismatch');
@@ -120,7 +82,7 @@ describe('against the fault-injecting authorization server (ETag, Cache-Control)
 
   it('an unknown kid: exit 1, the kid and the published ones named', async () => {
     const token = as.mintJwt({ kid: 'ghost-key' });
-    const run = await doctor([...base(), '--token-file', tokenFile('kid', token)]);
+    const run = await doctor([...base(), '--token-file', tokenFile(token, 'kid')]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`[FAIL] kid ghost-key is not in the JWKS (published: ${as.keys.keys.map((k) => k.kid).join(', ')})`);
     expect(run.stdout).toContain("[FAIL] refused: 401 invalid_token: key 'ghost-key' not found in the JWKS");
@@ -130,7 +92,7 @@ describe('against the fault-injecting authorization server (ETag, Cache-Control)
 
   it('--json: one parseable report, the same verdict, exit 1', async () => {
     const token = as.mintJwt({ claims: { aud: 'https://billing.example.com' } });
-    const run = await doctor([...base(), '--token-file', tokenFile('json', token), '--json']);
+    const run = await doctor([...base(), '--token-file', tokenFile(token, 'json'), '--json']);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as { ok: boolean; sections: Array<{ id: string; checks: Array<{ status: string }>; data: Record<string, unknown> }> };
     expect(report.ok).toBe(false);
@@ -171,7 +133,7 @@ describe('against the fault-injecting authorization server (ETag, Cache-Control)
 
   it('a JWT pasted with its "Bearer " prefix: malformed JWT, in the token section and the verdict', async () => {
     const token = as.mintJwt();
-    const run = await doctor([...base(), '--token-file', tokenFile('bearer-prefix', `Bearer ${token}\n`)]);
+    const run = await doctor([...base(), '--token-file', tokenFile(`Bearer ${token}\n`, 'bearer-prefix')]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`[FAIL] malformed JWT: it starts with 'Bearer '; the token is what follows (${token.length + 7} characters)`);
     expect(run.stdout).toContain("[FAIL] refused: 401 invalid_token: malformed JWT: it starts with 'Bearer '; the token is what follows");
@@ -264,7 +226,7 @@ describe('against the real local authorization server (oidc-provider)', () => {
 
   it('a client_credentials token: accepted for its API, refused for another audience', async () => {
     const { access_token: token } = await real.clientCredentialsToken({ resource: real.apiResource, scope: 'messages:read' });
-    const file = tokenFile('real', token);
+    const file = tokenFile(token, 'real');
     const good = await doctor(['--issuer', real.issuer, '--audience', real.apiResource, '--token-file', file, '--scope', 'messages:read']);
     expect(good.code).toBe(0);
     expect(good.stdout).toContain('[ok]   typ at+jwt is an access token type');

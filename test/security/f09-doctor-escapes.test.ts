@@ -8,37 +8,17 @@
  * and bidirectional overrides escaped (`\x1b`, `\x9b`, `\u202e`): in plain, coloured and JSON
  * output alike. The CLI runs as a child process, as a user runs it.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { doctorChild as doctor, tokenFile } from '../support/doctor.js';
 import { startFaultServer, type FaultServer } from '../support/fault-server.js';
 
 const audience = 'https://api.example.com';
-const dir = mkdtempSync(join(tmpdir(), 'rg-doctor-esc-'));
 
 /** Clear the screen, home the cursor, print a green "all checks passed", then hide what follows. */
 const FAKE = '\x1b[2J\x1b[H\x1b[32m✔ all checks passed\x1b[8m';
 /** The same through C1 controls (CSI, OSC) and a bidi override, which JSON.stringify leaves raw. */
 const FAKE_C1 = '\x9b2J\x9d0;pwned\x07\u202edessap\x7f';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function doctor(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/doctor.ts', 'doctor', ...args],
-      { env: { ...process.env, NO_COLOR: '', ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr }),
-    );
-  });
-}
 
 /** No control character a terminal acts on, nor a bidi override; tab and newline are the CLI's own layout. */
 function expectInert(text: string): void {
@@ -53,14 +33,8 @@ beforeAll(async () => {
 afterAll(() => as?.close());
 
 describe('doctor escapes what tokens and documents say', () => {
-  const tokenFile = (name: string, token: string) => {
-    const file = join(dir, name);
-    writeFileSync(file, token);
-    return file;
-  };
   const hostile = () =>
     tokenFile(
-      'hostile',
       as.mintJwt({
         kid: `${FAKE}\n${FAKE_C1}`,
         header: { typ: `at+jwt${FAKE}` },
