@@ -9,19 +9,17 @@
 import type { Request, Response } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, type Guard } from '../../src/index.js';
-import { dpopKey, proof, type DpopKey } from '../dpop/support.js';
-import { startFaultServer, type FaultServer } from '../support/fault-server.js';
+import { proof, type DpopKey } from '../dpop/support.js';
+import type { FaultServer } from '../support/fault-server.js';
 import { flavours } from '../support/guard-app.js';
-import { listen, outcome, rawRequest, type Listening } from './support.js';
+import { listen, outcome, rawRequest, startDpopBound, type Listening } from './support.js';
 
 const audience = 'https://api.example.com';
 let fault: FaultServer;
 let key: DpopKey;
 let token: string;
 beforeAll(async () => {
-  fault = await startFaultServer({ audience });
-  key = await dpopKey('ES256');
-  token = fault.mintJwt({ claims: { cnf: { jkt: key.jkt } } });
+  ({ fault, key, token } = await startDpopBound(audience));
 });
 afterAll(() => fault?.close());
 

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import { dpopKey, type DpopKey } from '../dpop/support.js';
 import { parseChallenges, type Challenge } from '../support/challenge.js';
+import { startFaultServer, type FaultServer } from '../support/fault-server.js';
 
 export interface Listening {
   port: number;
@@ -160,3 +162,18 @@ export async function warningsDuring(code: string, run: () => Promise<void>): Pr
   }
   return seen.filter((warning) => warning.code === code);
 }
+
+/** An authorization server for `audience`, a DPoP key, and a token bound to that key (`cnf.jkt`). */
+export interface DpopBound {
+  fault: FaultServer;
+  key: DpopKey;
+  token: string;
+}
+
+/** Starts what the DPoP `htu` tests share: the server, an ES256 proof key, a token bound to it. */
+export async function startDpopBound(audience: string): Promise<DpopBound> {
+  const fault = await startFaultServer({ audience });
+  const key = await dpopKey('ES256');
+  return { fault, key, token: fault.mintJwt({ claims: { cnf: { jkt: key.jkt } } }) };
+}
+
