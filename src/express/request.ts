@@ -41,19 +41,23 @@ export function tokenSourceOf(req: Request, repeats = repeatsAuthorization(req))
  * building `headersDistinct` for every request.
  */
 export function repeatsAuthorization(req: Request): boolean {
-  const raw = req.rawHeaders;
-  if (raw === undefined || req.headers.authorization === undefined) return false;
-  let count = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 13 && isAuthorization(name) && ++count > 1) return true;
-  }
-  return false;
+  return req.headers.authorization !== undefined && sentTwice(req, 'authorization', 'Authorization');
 }
 
-/** `name` is `Authorization` in any case; the usual spellings without a lower-cased copy. */
-function isAuthorization(name: string): boolean {
-  return name === 'Authorization' || name === 'authorization' || name.toLowerCase() === 'authorization';
+/**
+ * Whether header `name` (lower case; `usual`, its common spelling) came more than once, read
+ * off `rawHeaders`. The usual spellings are compared without a lower-cased copy: this runs on
+ * every request.
+ */
+function sentTwice(req: Request, name: string, usual: string): boolean {
+  const raw = req.rawHeaders;
+  if (raw === undefined) return false;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const sent = raw[i]!;
+    if (sent.length === name.length && (sent === usual || sent === name || sent.toLowerCase() === name) && ++count > 1) return true;
+  }
+  return false;
 }
 
 /** The facts of `req` for `authenticateSender`; each is read only when a check needs it. */
@@ -80,7 +84,7 @@ export function senderRequestOf(req: Request, config: SenderConfig): SenderReque
  * another one.
  */
 export function requestUrl(req: Request, publicBaseUrl: URL | undefined): RequestUrl {
-  if (publicBaseUrl === undefined && countHeader(req, 'host') > 1) throw invalidRequest('more than one Host header');
+  if (publicBaseUrl === undefined && sentTwice(req, 'host', 'Host')) throw invalidRequest('more than one Host header');
   return requestUrlOf({ protocol: req.protocol, host: forwardedHost(req), target: req.originalUrl ?? req.url }, publicBaseUrl);
 }
 
@@ -103,14 +107,6 @@ function forwardedHost(req: Request): string | undefined {
   const forwarded = req.get('x-forwarded-host');
   if (!forwarded || trust === undefined || !trust(req.socket?.remoteAddress, 0)) return req.get('host');
   return forwarded.split(',')[0]!.trim();
-}
-
-/** How many times the client sent header `name` (lower case): Node keeps only the first `Host`. */
-function countHeader(req: Request, name: string): number {
-  const raw = req.rawHeaders ?? [];
-  let count = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) count++;
-  return count;
 }
 
 function headerValues(req: Request, name: string): readonly string[] {
